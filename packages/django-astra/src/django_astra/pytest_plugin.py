@@ -1,0 +1,1 @@
+"""pytest plugin for django-astra (fixtures that start the local server)."""

@@ -1,0 +1,3 @@
+"""Durable Object SQLite (workers-dbms) over websocket (ENGINE ``django_dbms``)."""
+
+__version__ = "0.1.0"

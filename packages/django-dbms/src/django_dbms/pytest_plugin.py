@@ -1,0 +1,1 @@
+"""pytest plugin for django-dbms (fixtures that start the local server)."""

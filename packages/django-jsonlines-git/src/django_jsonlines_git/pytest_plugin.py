@@ -1,0 +1,1 @@
+"""pytest plugin for django-jsonlines-git (fixtures that start the local server)."""

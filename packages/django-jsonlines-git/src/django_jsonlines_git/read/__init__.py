@@ -1,0 +1,1 @@
+"""ENGINE django_jsonlines_git.read (skeleton)."""

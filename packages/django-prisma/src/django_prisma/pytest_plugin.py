@@ -1,0 +1,1 @@
+"""pytest plugin for django-prisma (fixtures that start the local server)."""
