@@ -1,0 +1,112 @@
+# One entry point for set-up, tests, conformance, benchmarks and the demo.
+# Everything installs itself on a fresh machine: uv (with pip, if missing), the Python
+# environments (uv.lock), node packages (npm ci, where a tier needs them).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+# Python 3.12 runs the workspace (Django 6.1); 3.11 runs the Django 5.2 LTS leg.
+PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+PYTHON311 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python3.11) $(shell command -v python3.11 2>/dev/null))
+BOOTSTRAP_PYTHON ?= $(shell command -v python3)
+
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(ROOT)/.tools/bin/uv)
+export PATH := $(dir $(UV)):$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+
+VENV := $(ROOT)/.venv
+VENV311 := $(ROOT)/.venv-py311
+PY := $(VENV)/bin/python
+PY311 := $(VENV311)/bin/python
+
+PACKAGES := $(notdir $(wildcard packages/*))
+# Backends whose conformance smoke set gates `make test` (each added when it passes).
+CONFORMANCE_BACKENDS ?= sqlite3
+# The backend whose tests also run on Python 3.11 + Django 5.2.
+PY311_PACKAGES ?= shared/django-backend-core
+SMOKE_DJANGO ?= 5.2.19
+
+BACKEND ?= sqlite3
+SET ?= smoke
+DJANGO ?= 5.2.19
+
+.PHONY: help setup setup-py311 lint test test-core test-packages test-pkg test-py311 \
+        conformance conformance-smoke bench build wheel-check docs demo clean
+
+help:
+	@echo "make demo | test | conformance BACKEND=x SET=smoke|orm|full | bench BACKEND=x | build | docs"
+
+$(ROOT)/.tools/bin/uv:
+	$(BOOTSTRAP_PYTHON) -m venv $(ROOT)/.tools
+	$(ROOT)/.tools/bin/pip install -q uv
+
+$(VENV)/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml) shared/django-backend-core/pyproject.toml | $(UV)
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12"; exit 1; }
+	$(UV) sync --locked --all-packages --all-extras --python $(PYTHON)
+	@touch $@
+
+$(VENV311)/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml) shared/django-backend-core/pyproject.toml | $(UV)
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found: set PYTHON311=/path/to/python3.11"; exit 1; }
+	UV_PROJECT_ENVIRONMENT=$(VENV311) $(UV) sync --locked --all-packages --all-extras --python $(PYTHON311)
+	@touch $@
+
+setup: $(VENV)/.synced
+setup-py311: $(VENV311)/.synced
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/django-backend-core/src
+
+test-core: setup
+	$(PY) -m pytest -q shared/django-backend-core/tests
+
+# One package's tests: make test-pkg PKG=django-d1
+test-pkg: setup
+	$(PY) -m pytest -q packages/$(PKG)/tests
+
+test-packages: setup
+	@for p in $(PACKAGES); do \
+	  echo "== $$p"; $(PY) -m pytest -q packages/$$p/tests || exit 1; \
+	done
+
+# Unit tests of the runners, harness and proxies (no Django suite runs here).
+test-integration-units: setup
+	$(PY) -m pytest -q tests-integration
+
+test-py311: setup-py311
+	$(PY311) -c "import django, sys; assert sys.version_info[:2] == (3, 11) and django.VERSION[:2] == (5, 2), (sys.version, django.__version__)"
+	$(PY311) -m pytest -q $(PY311_PACKAGES)
+
+conformance: setup
+	$(PY) tests-integration/django_suite/run.py --backend $(BACKEND) --set $(SET) --django $(DJANGO)
+
+conformance-smoke: setup
+	@for b in $(CONFORMANCE_BACKENDS); do \
+	  echo "== conformance smoke: $$b (Django $(SMOKE_DJANGO))"; \
+	  $(PY) tests-integration/django_suite/run.py --backend $$b --set smoke --django $(SMOKE_DJANGO) || exit 1; \
+	done
+
+bench: setup
+	$(PY) tests-integration/bench/run.py --backend $(BACKEND)
+
+build: setup
+	rm -rf dist
+	$(UV) build -q --all-packages --no-sources -o dist
+
+wheel-check: build
+	$(PY) tests-integration/wheels/check_wheels.py dist
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+demo: setup
+	$(PY) tests-integration/demo/run.py $(if $(filter-out sqlite3,$(BACKEND)),--backend $(BACKEND)) $(if $(SERVE),--serve)
+
+test: lint test-core test-packages test-integration-units test-py311 wheel-check docs conformance-smoke
+	@echo "make test: all green"
+
+clean:
+	rm -rf dist site .cache/conformance
