@@ -33,6 +33,17 @@ for (const proto of [net.Server.prototype, http.Server.prototype]) {
   proto.listen = patched;
 }
 
+// @prisma/dev 0.25.2 lets some PostgreSQL errors escape as uncaught exceptions (measured: a
+// deferred foreign-key violation raised at COMMIT of an `INSERT ... RETURNING`), which would
+// kill the whole server. Log them and keep serving; the request itself is answered by the
+// executor's own error handling or times out on the client.
+process.on("uncaughtException", (err) => {
+  console.error("[server.mjs] uncaught exception (kept running):", err?.message ?? err);
+});
+process.on("unhandledRejection", (err) => {
+  console.error("[server.mjs] unhandled rejection (kept running):", err?.message ?? err);
+});
+
 const { values } = parseArgs({
   options: {
     port: { type: "string" },

@@ -1,11 +1,11 @@
-"""Skeleton: this backend is not written yet (issue 5).
+"""ENGINE ``django_jsonlines_git.read``: SQL over a commit of the repository; never writes.
 
-Selecting it raises ImproperlyConfigured instead of pretending to work.
+Writes fail with SQLite's "attempt to write a readonly database". ``OPTIONS['ref']`` opens the
+data as of a commit, tag or branch (resolved when the connection opens).
 """
 
-from django.core.exceptions import ImproperlyConfigured
+from django_jsonlines_git.engine import DatabaseWrapper as _Base
 
-raise ImproperlyConfigured(
-    "django-jsonlines-git is not implemented yet; this release only reserves the package name. "
-    "Use another backend until it lands."
-)
+
+class DatabaseWrapper(_Base):
+    writable = False

@@ -1,11 +1,8 @@
-"""Skeleton: this backend is not written yet (issue 5).
+"""ENGINE ``django_jsonlines_git.write``: every committed transaction becomes one git commit."""
 
-Selecting it raises ImproperlyConfigured instead of pretending to work.
-"""
+from django_jsonlines_git.engine import DatabaseWrapper as _Base
 
-from django.core.exceptions import ImproperlyConfigured
 
-raise ImproperlyConfigured(
-    "django-jsonlines-git is not implemented yet; this release only reserves the package name. "
-    "Use another backend until it lands."
-)
+class DatabaseWrapper(_Base):
+    writable = True
+    display_name = "JSONLines in git (SQLite, write)"

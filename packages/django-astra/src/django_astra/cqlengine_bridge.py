@@ -1,0 +1,111 @@
+"""cqlengine talks to Django's connection for the alias, resolved per thread, on first use.
+
+cqlengine keeps a process-wide registry of named connections. We register one lightweight
+entry per django_astra alias whose ``session``/``cluster`` resolve to
+``django.db.connections[alias]`` at call time, so cqlengine queries use the calling thread's
+Django connection (connect on first use, CONN_MAX_AGE, close(), DEBUG query log all apply).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cassandra.cqlengine import connection as cqlengine_connection
+
+
+class _SessionProxy:
+    """What cqlengine sees as ``conn.session``: prepares its statements and maps errors."""
+
+    def __init__(self, alias: str):
+        self.alias = alias
+
+    @property
+    def _wrapper(self) -> Any:
+        from django.db import connections
+
+        return connections[self.alias]
+
+    @property
+    def row_factory(self) -> Any:
+        from cassandra.query import dict_factory
+
+        return dict_factory
+
+    def execute(self, query: Any, params: Any = None, timeout: Any = None, **kwargs: Any) -> Any:
+        wrapper = self._wrapper
+        with wrapper.wrap_database_errors:
+            wrapper.ensure_connection()
+            start = time.monotonic()
+            try:
+                return wrapper.connection.execute(query, params, timeout=_timeout(timeout))
+            finally:
+                if wrapper.queries_logged:
+                    text = getattr(query, "query_string", query)
+                    wrapper.queries_log.append(
+                        {"sql": f"{text} -- params: {params!r}" if params else str(text), "time": f"{time.monotonic() - start:.3f}"}
+                    )
+
+    def __getattr__(self, name: str) -> Any:
+        wrapper = self._wrapper
+        wrapper.ensure_connection()
+        return getattr(wrapper.connection.session, name)
+
+
+def _timeout(t: Any) -> Any:
+    from cassandra.cqlengine.connection import NOT_SET
+
+    return None if t is NOT_SET else t
+
+
+class DjangoConnection(cqlengine_connection.Connection):
+    """A cqlengine connection entry bound to a Django alias (no network until used)."""
+
+    def __init__(self, alias: str):
+        self.name = alias
+        self.alias = alias
+        self.hosts = []
+        self.consistency = None
+        self.retry_connect = False
+        self.lazy_connect = False
+        self.cluster_options = {}
+        self._proxy = _SessionProxy(alias)
+
+    @property
+    def session(self) -> Any:  # type: ignore[override]
+        return self._proxy
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        pass
+
+    @property
+    def cluster(self) -> Any:  # type: ignore[override]
+        from django.db import connections
+
+        w = connections[self.alias]
+        w.ensure_connection()
+        return w.connection.cluster
+
+    @cluster.setter
+    def cluster(self, value: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        pass
+
+    def handle_lazy_connect(self) -> None:
+        pass
+
+
+def register(alias: str, *, default: bool) -> None:
+    conn = DjangoConnection(alias)
+    cqlengine_connection._connections[alias] = conn
+    if default:
+        cqlengine_connection._connections[cqlengine_connection.DEFAULT_CONNECTION] = conn
+
+
+def astra_aliases() -> list[str]:
+    from django.conf import settings
+
+    return [a for a, d in settings.DATABASES.items() if d.get("ENGINE") == "django_astra"]

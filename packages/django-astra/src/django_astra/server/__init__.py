@@ -1,0 +1,60 @@
+"""Local CQL server: native protocol v4 over asyncio, SQLite storage, the driver's own codecs.
+
+Run ``python -m django_astra.server --port 9042 --data ./cql-data`` (add ``--astra`` to behave as
+Astra DB: Astra product type, no keyspace DDL, no writes at ONE/ANY/LOCAL_ONE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+
+from .engine import Engine
+from .protocol import Server
+
+__all__ = ["Engine", "Server", "main", "serve"]
+
+PASSWORD_ENV = "DJANGO_ASTRA_SERVER_PASSWORD"
+
+
+async def serve(
+    host: str, port: int, data: str | None, *, astra: bool = False, username: str | None = None, password: str | None = None
+) -> None:
+    engine = Engine(data, astra=astra)
+    server = Server(engine, username=username, password=password)
+    srv = await asyncio.start_server(server.handle, host, port, reuse_address=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    mode = "astra" if astra else "cassandra"
+    logging.getLogger("django_astra.server").info("CQL server (%s mode) listening on %s:%s", mode, host, port)
+    async with srv:
+        await stop.wait()
+    engine.db.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m django_astra.server", description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=9042)
+    ap.add_argument("--data", default=None, help="directory for cql.sqlite3 (default: in memory)")
+    ap.add_argument("--astra", action="store_true", help="behave as Astra DB")
+    ap.add_argument("--username", default=None, help="require PlainText auth with this user")
+    ap.add_argument(
+        "--password-env",
+        default=PASSWORD_ENV,
+        help=f"environment variable holding the password (default {PASSWORD_ENV}); never on the command line",
+    )
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    password = os.environ.get(args.password_env) if args.username else None
+    if args.username and password is None:
+        ap.error(f"--username needs the password in ${args.password_env}")
+    asyncio.run(serve(args.host, args.port, args.data, astra=args.astra, username=args.username, password=password))

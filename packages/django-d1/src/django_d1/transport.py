@@ -1,0 +1,224 @@
+"""The D1 REST transport: one keep-alive ``httpx.Client``, the ``/raw`` endpoint, batches.
+
+Errors are always read from the Cloudflare envelope (never ``raise_for_status`` first) and
+mapped to PEP 249 classes keeping the Cloudflare code. Reads are retried on 429 (honouring
+``Retry-After``), 5xx and connection failures; writes only when the request provably never
+reached the server (connect errors), because a retried write may apply twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from django_backend_core import dbapi
+from django_backend_core.errors import SQLITE_RULES, ErrorMapper, Rule
+from django_backend_core.metrics import RoundTrips
+from django_backend_core.remote_sqlite.base import is_read
+from django_backend_core.secrets import Redactor, Secret
+from django_backend_core.transport import Result, Statement
+
+D1_RULES: tuple[Rule, ...] = (
+    Rule(dbapi.OperationalError, code=(10000, 10001, 9106, 9109), status=None),
+    Rule(dbapi.OperationalError, code=(7404, 7403, 7400, 7429, 7502)),
+    Rule(dbapi.OperationalError, status=(401, 403, 404, 429)),
+    Rule(dbapi.DataError, message=r"D1_TYPE_ERROR"),
+    Rule(
+        dbapi.NotSupportedError,
+        message=r"state\.storage\.transaction\(\)|not authorized: SQLITE_AUTH",
+    ),
+    Rule(dbapi.IntegrityError, message=r"FOREIGN KEY constraint failed"),
+    *SQLITE_RULES,
+    Rule(dbapi.OperationalError, status=(500, 502, 503, 504)),
+)
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class D1Transport:
+    """Transport to ``{api_base}/accounts/{account}/d1/database/{database}/raw``."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        account_id: str,
+        database_id: str,
+        token: Secret | str,
+        timeout: float = 30.0,
+        retries: int = 3,
+        max_retry_wait: float = 30.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.token = token if isinstance(token, Secret) else Secret(token)
+        self.redactor = Redactor(self.token)
+        self.errors = ErrorMapper(D1_RULES, redactor=self.redactor)
+        self.url = f"{api_base.rstrip('/')}/accounts/{account_id}/d1/database/{database_id}/raw"
+        self.retries = retries
+        self.max_retry_wait = max_retry_wait
+        self.metrics = RoundTrips()
+        self.timeout = timeout
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={
+                "Authorization": f"Bearer {self.token.reveal()}",
+                "Content-Type": "application/json",
+                "User-Agent": "django-d1",
+            },
+            http2=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"<D1Transport {self.redactor.redact(self.url)}>"
+
+    # -- Transport protocol ----------------------------------------------------------------
+    def execute(self, stmt: Statement) -> Result:
+        body = {"sql": stmt.sql, "params": stmt.params}
+        results = self._post(body, [stmt])
+        return results[-1] if results else Result()
+
+    def batch(self, stmts: Sequence[Statement]) -> list[Result]:
+        if not stmts:
+            return []
+        body = {"batch": [{"sql": s.sql, "params": s.params} for s in stmts]}
+        results = self._post(body, stmts)
+        if len(results) != len(stmts):
+            # A statement with several ';'-separated statements answers several items; keep
+            # the last one per request item is impossible to tell apart, so refuse loudly.
+            raise dbapi.InterfaceError(
+                f"D1 returned {len(results)} results for {len(stmts)} statements"
+            )
+        return results
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- wire ------------------------------------------------------------------------------
+    def _post(self, body: dict[str, Any], stmts: Sequence[Statement]) -> list[Result]:
+        count = len(stmts)
+        read = all(is_read(s.sql) and not _RETURNING_WRITE.search(s.sql) for s in stmts)
+        payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        attempt = 0
+        deadline = time.monotonic() + self.timeout
+        while True:
+            retry = attempt > 0
+            try:
+                response = self.client.post(self.url, content=payload)
+            except httpx.ConnectError as exc:  # never reached the server: safe to retry
+                self.metrics.record(statements=count, sent=len(payload), retries=int(retry))
+                if attempt < self.retries and time.monotonic() < deadline:
+                    attempt += 1
+                    time.sleep(min(0.1 * 2**attempt, 2.0))
+                    continue
+                raise self.errors.map_exception(exc) from None
+            except httpx.TimeoutException as exc:
+                self.metrics.record(statements=count, sent=len(payload), retries=int(retry))
+                if read and attempt < self.retries and time.monotonic() < deadline:
+                    attempt += 1
+                    continue
+                raise dbapi.OperationalError(
+                    self.redactor.redact(
+                        f"D1 request timed out ({type(exc).__name__}); "
+                        + ("it was not retried because a write may have been applied." if not read else "gave up after retries.")
+                    )
+                ) from None
+            except httpx.HTTPError as exc:
+                self.metrics.record(statements=count, sent=len(payload), retries=int(retry))
+                if read and attempt < self.retries and time.monotonic() < deadline:
+                    attempt += 1
+                    continue
+                raise self.errors.map_exception(exc) from None
+            self.metrics.record(
+                statements=count,
+                sent=len(payload),
+                received=len(response.content),
+                retries=int(retry),
+            )
+            status = response.status_code
+            if status in RETRY_STATUSES and attempt < self.retries:
+                # 429 means the request was refused before running: safe for writes too.
+                if status == 429 or read:
+                    wait = self._retry_after(response, attempt)
+                    if time.monotonic() + wait < deadline:
+                        attempt += 1
+                        time.sleep(wait)
+                        continue
+            return self._parse(response, stmts)
+
+    def _retry_after(self, response: httpx.Response, attempt: int) -> float:
+        header = response.headers.get("retry-after")
+        try:
+            wait = float(header) if header is not None else 0.2 * 2**attempt
+        except ValueError:
+            wait = 0.2 * 2**attempt
+        return max(0.0, min(wait, self.max_retry_wait))
+
+    def _parse(self, response: httpx.Response, stmts: Sequence[Statement]) -> list[Result]:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            text = response.text[:200]
+            raise self.errors.map(
+                f"D1 answered HTTP {status} without a JSON envelope: {text}",
+                status=status,
+                payload=None,
+            )
+        if not data.get("success") or data.get("errors"):
+            errors = data.get("errors") or [{"code": None, "message": f"HTTP {status}"}]
+            first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+            message = "; ".join(
+                str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
+            )
+            code = first.get("code")
+            exc = self.errors.map(message, code=code, status=status, payload=data)
+            if status == 429 and not exc.code:
+                exc.code = 429
+            raise exc
+        out = []
+        items = data.get("result") or []
+        # A multi-statement "sql" answers one item per statement: they belong to one Statement.
+        owners = list(stmts) if len(items) == len(stmts) else [stmts[-1]] * len(items)
+        for item, stmt in zip(items, owners, strict=True):
+            results = item.get("results") or {}
+            columns = list(results.get("columns") or [])
+            rows = [tuple(_value(v) for v in row) for row in results.get("rows") or []]
+            meta = item.get("meta") or {}
+            changes = int(meta.get("changes") or 0)
+            writes = _is_write(stmt.sql)
+            rowcount = changes if writes else -1
+            last = meta.get("last_row_id")
+            # last_row_id is sticky on D1: only an INSERT that changed rows sets it.
+            lastrowid = int(last) if changes > 0 and last and _is_insert(stmt.sql) else None
+            out.append(
+                Result(
+                    columns=columns, rows=rows, rowcount=rowcount, lastrowid=lastrowid, payload=meta
+                )
+            )
+        return out
+
+
+_RETURNING_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+_INSERT = re.compile(r"^\s*(?:INSERT|REPLACE)\b", re.I)
+
+
+def _is_write(sql: str) -> bool:
+    return not is_read(sql) or bool(_RETURNING_WRITE.search(sql))
+
+
+def _is_insert(sql: str) -> bool:
+    return bool(_INSERT.search(sql))
+
+
+def _value(v: Any) -> Any:
+    # D1 returns BLOBs as arrays of byte values.
+    if isinstance(v, list):
+        return bytes(v)
+    return v

@@ -1,0 +1,19 @@
+"""Operations: the remote-SQLite dialect plus BLOBs read back through ``hex()``."""
+
+from __future__ import annotations
+
+from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
+
+
+def _unhex(value, expression, connection):
+    return bytes.fromhex(value) if isinstance(value, str) else value
+
+
+class DatabaseOperations(RemoteOperations):
+    compiler_module = "django_dbms.compiler"
+
+    def get_db_converters(self, expression):
+        converters = super().get_db_converters(expression)
+        if expression.output_field.get_internal_type() == "BinaryField":
+            converters.append(_unhex)
+        return converters

@@ -1,0 +1,464 @@
+"""One workers-dbms websocket per Django connection.
+
+The protocol has no request ids, so exactly one request is in flight per socket: a lock is
+held from ``send`` to ``recv`` (threads and ``sync_to_async`` callers never interleave), and any
+failure in between closes the socket so a late reply can never be read as the answer to the
+next request.
+
+rowcount/lastrowid in the same round trip: the reply only carries ``rows_read``/
+``rows_written`` (index writes included), and DO ``exec`` binds arguments to the LAST
+statement of a multi-statement query only. So:
+
+* DML without arguments (and without its own RETURNING) is sent as
+  ``<dml>;SELECT changes(), last_insert_rowid()``: exact sqlite3 semantics;
+* DML with arguments keeps them bound on itself, the last statement, and gets a RETURNING
+  clause instead: ``RETURNING 1`` for UPDATE/DELETE (rowcount = rows returned) and
+  ``RETURNING rowid`` for INSERT/REPLACE (lastrowid = the last one). A table without rowid
+  fails at prepare time (nothing written) and is re-sent with ``RETURNING 1``;
+* DML that has its own RETURNING: rowcount = rows returned.
+
+Transactions: ``begin``/``commit``/``rollback`` are the Worker's intercepted segments.
+Savepoints cannot exist on a Durable Object (``SAVEPOINT`` SQL is refused, and the Worker's
+only rollback restores the bookmark taken at ``begin``), so they are emulated: the transport
+journals the writes of the open transaction; ``ROLLBACK TO`` rolls the whole transaction
+back, reconnects (the rollback dropped every socket), begins again and replays the writes made
+before the savepoint, checking each replayed statement changes exactly as many rows as the
+first time. A mismatch (another session wrote in between, or a non-deterministic statement)
+raises OperationalError and leaves no transaction open.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django_backend_core import dbapi
+from django_backend_core.errors import SQLITE_RULES, ErrorMapper
+from django_backend_core.metrics import RoundTrips
+from django_backend_core.secrets import Redactor
+from django_backend_core.transport import Result, Statement
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.protocol import State
+from websockets.sync.client import ClientConnection, connect
+
+from .sql import Shape, analyze, transaction_command
+
+CHANGES = "SELECT changes(), last_insert_rowid()"
+NO_ROWID = "no such column: rowid"
+
+
+@dataclass
+class _Entry:
+    """One write of the open transaction, or a savepoint marker (``savepoint`` set)."""
+
+    stmt: Statement | None = None
+    rowcount: int = -1
+    savepoint: str | None = None
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class DBMSTransport:
+    """Transport (see ``django_backend_core.transport``) over a workers-dbms websocket."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        access_id: str | None = None,
+        access_secret: str | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        metrics: RoundTrips | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("ws", "wss"):
+            raise dbapi.InterfaceError(
+                f"WORKERS_DBMS_ENDPOINT must be a ws:// or wss:// URL, got scheme {parts.scheme!r}"
+            )
+        if parts.scheme == "ws" and not is_loopback(parts.hostname):
+            raise dbapi.InterfaceError(
+                "WORKERS_DBMS_ENDPOINT uses ws:// (no TLS) for a non-loopback host; use wss:// "
+                "so queries and the Access secret are encrypted."
+            )
+        self.endpoint = endpoint
+        self.loopback = is_loopback(parts.hostname)
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.metrics = metrics if metrics is not None else RoundTrips()
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.redactor.add(access_secret)
+        self.errors = ErrorMapper(SQLITE_RULES, redactor=self.redactor)
+        self._headers: dict[str, str] = {}
+        if access_id:
+            self._headers["CF-Access-Client-Id"] = access_id
+        if access_secret:
+            self._headers["CF-Access-Client-Secret"] = access_secret
+        self._ws: ClientConnection | None = None
+        self._lock = threading.RLock()
+        self.in_transaction = False
+        self._journal: list[_Entry] = []
+        self.connects = 0  # sockets opened (tests and benchmarks read it)
+        self.closed = False
+
+    def __repr__(self) -> str:
+        state = "open" if self.connected else "idle"
+        return f"<DBMSTransport {self.redactor.redact(self.endpoint)} {state}>"
+
+    # -- socket -----------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self._ws.protocol.state is State.OPEN
+
+    def _connect(self) -> ClientConnection:
+        if self.closed:
+            raise dbapi.InterfaceError("The transport is closed.")
+        try:
+            ws = connect(
+                self.endpoint,
+                additional_headers=self._headers or None,
+                open_timeout=self.connect_timeout,
+                close_timeout=1,
+                ping_interval=None,
+                compression=None,
+                max_size=64 * 1024 * 1024,
+                proxy=None if self.loopback else True,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            body = (exc.response.body or b"")[:200].decode("utf-8", "replace")
+            raise self.errors.map(
+                f"workers-dbms refused the websocket: HTTP {status} {body}".strip(), status=status
+            ) from None
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            raise self.errors.map_exception(exc) from None
+        ws.pending_legacy_warning = False  # websockets >= 17.1 warns unless told
+        self.connects += 1
+        self._ws = ws
+        return ws
+
+    def _drop(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                ws.close_socket() if hasattr(ws, "close_socket") else ws.socket.close()
+            except Exception:  # pragma: no cover - already gone
+                pass
+
+    def is_usable(self) -> bool:
+        return not self.closed and (self._ws is None or self.connected)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            ws, self._ws = self._ws, None
+            self.in_transaction = False
+            self._journal.clear()
+            if ws is not None:
+                try:
+                    ws.close()
+                except Exception:  # pragma: no cover
+                    pass
+
+    # -- one round trip ---------------------------------------------------------------------
+    def request(self, query: str, arguments: list[Any] | None, *, retry: bool) -> Any:
+        """Send one execute frame, return the ``result`` object; retry once if ``retry``
+        and the socket broke (only safe for reads outside a transaction)."""
+        frame = json.dumps(
+            {
+                "type": "request",
+                "request": {"type": "execute", "stmt": {"query": query, "arguments": arguments}},
+            },
+            allow_nan=False,
+        )
+        with self._lock:
+            retried = False
+            while True:
+                ws = self._ws if self.connected else None
+                if ws is None:
+                    if self._ws is not None:  # dropped since the last request: nothing sent
+                        self._drop()
+                        if self.in_transaction:
+                            self._lost_transaction()
+                    ws = self._connect()
+                try:
+                    ws.send(frame)
+                except ConnectionClosed:
+                    # websockets refuses to send on a closed socket: the frame never left.
+                    self._drop()
+                    if self.in_transaction:
+                        self._lost_transaction()
+                    if retried:
+                        raise self._lost(ConnectionError("closed"), sent=False) from None
+                    retried = True
+                    continue
+                except OSError as exc:
+                    self._drop()
+                    if self.in_transaction:
+                        self._lost_transaction()
+                    raise self._lost(exc, sent=True) from None
+                try:
+                    raw = ws.recv(timeout=self.timeout)
+                except (ConnectionClosed, OSError, TimeoutError) as exc:
+                    self._drop()
+                    if self.in_transaction:
+                        self._lost_transaction()
+                    if retry and not retried:
+                        retried = True
+                        self.metrics.retries += 1
+                        continue
+                    raise self._lost(exc, sent=True) from None
+                self.metrics.record(sent=len(frame), received=len(raw))
+                return self._decode(raw)
+
+    def _lost_transaction(self) -> None:
+        self.in_transaction = False
+        self._journal.clear()
+        raise dbapi.OperationalError(
+            "The workers-dbms socket was lost inside a transaction; the server rolled the "
+            "transaction back. Nothing of it was committed; retry the whole transaction."
+        )
+
+    def _lost(self, exc: BaseException, *, sent: bool) -> dbapi.Error:
+        what = type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            msg = f"workers-dbms did not answer within {self.timeout:g} s; the socket was closed"
+        else:
+            msg = f"the workers-dbms socket broke ({what})"
+        if sent:
+            msg += "; the statement may or may not have been applied (writes are never re-sent)"
+        return dbapi.OperationalError(self.redactor.redact(msg))
+
+    def _decode(self, raw: str | bytes) -> Any:
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            self._drop()
+            raise dbapi.InterfaceError("workers-dbms sent a frame that is not JSON") from None
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "execute":
+            return msg.get("result") or {}
+        if kind == "response_error":
+            text = str(msg.get("error", ""))
+            if text.startswith("Error: "):
+                text = text[len("Error: ") :]
+            raise self.errors.map(text, payload=msg)
+        self._drop()
+        raise dbapi.InterfaceError(f"unexpected workers-dbms frame type {kind!r}")
+
+    # -- Transport API ----------------------------------------------------------------------
+    def execute(self, stmt: Statement) -> Result:
+        command = transaction_command(stmt.sql)
+        if command is not None:
+            return self._transaction_command(*command)
+        shape = analyze(stmt.sql)
+        result = self._run(stmt, shape)
+        if self.in_transaction and shape.kind not in ("read",):
+            if not (shape.kind == "rows" and not shape.multi):
+                self._journal.append(_Entry(stmt, result.rowcount))
+        return result
+
+    def batch(self, stmts: Sequence[Statement]) -> list[Result]:
+        """Run statements atomically: inside the open transaction, or in their own one.
+
+        Without parameters they travel as ONE request (``begin;s1;...;sn;commit``); with
+        parameters each is its own round trip (only a query's last statement may carry
+        arguments) between begin and commit.
+        """
+        if not stmts:
+            return []
+        if all(not s.params for s in stmts) and not any(transaction_command(s.sql) for s in stmts):
+            self.script([s.sql for s in stmts])
+            return [Result() for _ in stmts]
+        with self._lock:
+            if self.in_transaction:
+                return [self.execute(s) for s in stmts]
+            self.begin()
+            try:
+                results = [self.execute(s) for s in stmts]
+            except BaseException:
+                self._quiet_rollback()
+                raise
+            self.commit()
+            return results
+
+    def script(self, sqls: Sequence[str]) -> None:
+        """Parameterless statements in one request, atomically."""
+        for sql in sqls:
+            if analyze(sql).multi:
+                raise dbapi.ProgrammingError("script() takes one statement per item")
+        body = ";".join(sql.strip().rstrip(";") for sql in sqls)
+        with self._lock:
+            if self.in_transaction:
+                self.request(body, None, retry=False)
+                self._journal.extend(_Entry(Statement(sql, []), -1) for sql in sqls)
+                return
+            try:
+                self.request(f"begin;{body};commit", None, retry=False)
+            except dbapi.DatabaseError:
+                # A statement failed after begin: the transaction is open and holds the lock.
+                self.in_transaction = True
+                self._quiet_rollback()
+                raise
+
+    def _quiet_rollback(self) -> None:
+        try:
+            self.rollback()
+        except dbapi.Error:
+            pass
+
+    def _run(self, stmt: Statement, shape: Shape) -> Result:
+        args = list(stmt.params) if stmt.params else None
+        retry_read = shape.kind in ("read", "rows") and not shape.multi and not self.in_transaction
+        if shape.kind == "dml" and not shape.returning:
+            if not args:
+                result = self.request(f"{shape.sql};{CHANGES}", None, retry=False)
+                rows = result.get("results") or [[-1, None]]
+                changes, lastrowid = rows[-1][0], rows[-1][1]
+                return Result([], [], int(changes), _int(lastrowid), payload=result)
+            if shape.verb in ("INSERT", "REPLACE"):
+                try:
+                    result = self.request(f"{shape.sql} RETURNING rowid", args, retry=False)
+                except dbapi.OperationalError as exc:
+                    if NO_ROWID not in str(exc):
+                        raise
+                else:
+                    rows = result.get("results") or []
+                    last = _int(rows[-1][0]) if rows else None
+                    return Result([], [], len(rows), last, payload=result)
+            result = self.request(f"{shape.sql} RETURNING 1", args, retry=False)
+            return Result([], [], len(result.get("results") or []), None, payload=result)
+        result = self.request(shape.sql, args, retry=retry_read)
+        rows = [tuple(_value(v) for v in r) for r in result.get("results") or []]
+        if shape.kind == "dml":  # its own RETURNING
+            return Result(shape.names, rows, len(rows), None, payload=result)
+        columns = shape.names
+        if not columns and rows:
+            columns = [f"column{i + 1}" for i in range(len(rows[0]))]
+        return Result(columns, rows, -1, None, payload=result)
+
+    # -- transactions -----------------------------------------------------------------------
+    def _transaction_command(self, command: str, name: str | None) -> Result:
+        if command == "begin":
+            self.begin()
+        elif command == "commit":
+            self.commit()
+        elif command == "rollback":
+            self.rollback()
+        elif command == "savepoint":
+            self.savepoint(name or "")
+        elif command == "release":
+            self.release(name or "")
+        else:
+            self.rollback_to(name or "")
+        return Result()
+
+    def begin(self) -> None:
+        with self._lock:
+            if self.in_transaction:
+                raise dbapi.OperationalError("cannot start a transaction within a transaction")
+            self.request("begin", None, retry=False)
+            self.in_transaction = True
+            self._journal.clear()
+
+    def commit(self) -> None:
+        with self._lock:
+            if not self.in_transaction:
+                return
+            try:
+                self.request("commit", None, retry=False)
+            finally:
+                self.in_transaction = False
+                self._journal.clear()
+
+    def rollback(self) -> None:
+        with self._lock:
+            if not self.in_transaction:
+                return
+            self.in_transaction = False
+            self._journal.clear()
+            try:
+                self.request("rollback", None, retry=False)
+            finally:
+                # The Worker aborts the object after replying: every socket is dropped.
+                self._drop()
+
+    def savepoint(self, name: str) -> None:
+        if not self.in_transaction:
+            raise dbapi.OperationalError(
+                "workers-dbms has no savepoints outside a transaction; use atomic()"
+            )
+        self._journal.append(_Entry(savepoint=name))
+
+    def _marker(self, name: str) -> int:
+        for i in range(len(self._journal) - 1, -1, -1):
+            if self._journal[i].savepoint == name:
+                return i
+        raise dbapi.OperationalError(f"no such savepoint: {name}")
+
+    def release(self, name: str) -> None:
+        with self._lock:
+            del self._journal[self._marker(name)]
+
+    def rollback_to(self, name: str) -> None:
+        """Roll the transaction back, begin again, replay the writes made before ``name``."""
+        with self._lock:
+            keep = self._journal[: self._marker(name) + 1]
+            writes = [e for e in keep if e.stmt is not None]
+            if len(writes) == sum(1 for e in self._journal if e.stmt is not None):
+                self._journal = keep  # nothing written since the savepoint
+                return
+            self.rollback()
+            self.begin()
+            for entry in writes:
+                assert entry.stmt is not None
+                try:
+                    result = self._run(entry.stmt, analyze(entry.stmt.sql))
+                except dbapi.Error as exc:
+                    self.rollback()
+                    raise dbapi.OperationalError(
+                        f"rolling back to savepoint {name!r} failed while replaying the "
+                        f"transaction ({exc}); the whole transaction was rolled back"
+                    ) from None
+                if entry.rowcount >= 0 and result.rowcount != entry.rowcount:
+                    self.rollback()
+                    raise dbapi.OperationalError(
+                        f"rolling back to savepoint {name!r} could not reproduce the "
+                        "transaction (a replayed statement changed a different number of rows); "
+                        "the whole transaction was rolled back"
+                    )
+            self._journal = keep
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        raise dbapi.NotSupportedError(
+            "workers-dbms returned a BLOB, which its JSON encoding turns into {} (the bytes are "
+            "lost); select hex(column) and decode it instead."
+        )
+    return value

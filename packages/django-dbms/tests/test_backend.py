@@ -1,0 +1,289 @@
+"""The Django backend over a real workers-dbms server (local by default, see pytest_plugin)."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django_backend_core.testing import assert_no_secret
+
+
+@pytest.fixture(scope="module")
+def dj(dbms_target):
+    import django
+    from django.conf import settings
+
+    db_id = f"b{uuid.uuid4().hex[:12]}"
+    database = {
+        "ENGINE": "django_dbms",
+        "WORKERS_DBMS_ENDPOINT": dbms_target.endpoint(db_id),
+        "TEST": {"NAME": f"test-{db_id}"},
+    }
+    if not settings.configured:
+        settings.configure(
+            DATABASES={"default": database, "other": dict(database)},
+            INSTALLED_APPS=["django_dbms"],
+            USE_TZ=False,
+            DEBUG=False,
+        )
+        django.setup()
+    from django.db import connection, models
+
+    class Author(models.Model):
+        name = models.CharField(max_length=50, unique=True)
+        born = models.DateTimeField(null=True)
+        note = models.CharField(max_length=50, default="")
+        blob = models.BinaryField(null=True)
+        score = models.DecimalField(max_digits=8, decimal_places=3, null=True)
+
+        class Meta:
+            app_label = "django_dbms"
+
+    class Book(models.Model):
+        author = models.ForeignKey(Author, models.CASCADE)
+        title = models.CharField(max_length=50)
+        pages = models.IntegerField(default=0)
+
+        class Meta:
+            app_label = "django_dbms"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(Author)
+        editor.create_model(Book)
+    yield type("Models", (), {"Author": Author, "Book": Book, "connection": connection})
+    connection.close()
+
+
+@pytest.fixture
+def m(dj):
+    dj.Book.objects.all().delete()
+    dj.Author.objects.all().delete()
+    return dj
+
+
+def test_crud_rowcount_and_lastrowid(m):
+    a = m.Author.objects.create(name="ann")
+    assert a.pk is not None
+    assert m.Author.objects.filter(name="ann").update(note="x") == 1
+    assert m.Author.objects.filter(name="nobody").update(note="x") == 0
+    m.Author.objects.bulk_create([m.Author(name=f"n{i}") for i in range(30)])
+    assert m.Author.objects.filter(name__startswith="n").update(note="bulk") == 30
+    with m.connection.cursor() as cur:
+        cur.execute("INSERT INTO django_dbms_author (name, note) VALUES (%s, %s)", ["raw", ""])
+        assert cur.rowcount == 1
+        assert cur.lastrowid == m.Author.objects.get(name="raw").pk
+        cur.execute("DELETE FROM django_dbms_author WHERE name LIKE 'n%%'")
+        assert cur.rowcount == 30
+    assert m.Author.objects.count() == 2
+
+
+def test_joins_with_duplicate_column_names_keep_every_column(m):
+    a = m.Author.objects.create(name="ann")
+    m.Book.objects.create(author=a, title="t1", pages=7)
+    book = m.Book.objects.select_related("author").get()
+    assert (book.id, book.author.id, book.author.name, book.pages) == (
+        m.Book.objects.get().id,
+        a.id,
+        "ann",
+        7,
+    )
+    with m.connection.cursor() as cur:
+        cur.execute("SELECT b.id, a.id, 1, 2 FROM django_dbms_book b JOIN django_dbms_author a")
+        assert cur.fetchall() == [(book.id, a.id, 1, 2)]
+        assert [d[0] for d in cur.description] == ["id", "id", "1", "2"]
+
+
+def test_integers_keep_integer_semantics(m):
+    with m.connection.cursor() as cur:
+        cur.execute("SELECT %s / %s, CAST(%s AS TEXT), typeof(%s)", [5, 2, 2**62 + 1, True])
+        assert cur.fetchone() == (2, str(2**62 + 1), "integer")
+        # Reading a big integer back goes through a JS number: rounded (documented limit).
+        cur.execute("SELECT %s", [2**62 + 1])
+        assert cur.fetchone() == (float(2**62 + 1),)
+
+
+def test_values_round_trip(m):
+    born = datetime.datetime(2020, 1, 2, 3, 4, 5, 123456)
+    a = m.Author.objects.create(
+        name="2020-01-02 03:04:05", born=born, blob=b"\x00\xffdata", score=Decimal("1.250")
+    )
+    got = m.Author.objects.get(pk=a.pk)
+    assert got.born == born  # microseconds kept
+    assert got.name == "2020-01-02 03:04:05"  # a string that looks like a date stays a string
+    assert bytes(got.blob) == b"\x00\xffdata"
+    assert got.score == Decimal("1.250")
+    assert m.Author.objects.values_list("blob", flat=True).get(pk=a.pk) == b"\x00\xffdata"
+    assert m.Author.objects.filter(blob=b"\x00\xffdata").count() == 1
+
+
+def test_integrity_error_is_mapped(m):
+    from django.db import IntegrityError, transaction
+
+    m.Author.objects.create(name="dup")
+    with pytest.raises(IntegrityError, match="UNIQUE constraint failed"):
+        with transaction.atomic():
+            m.Author.objects.create(name="dup")
+
+
+def test_atomic_commits_and_rolls_back(m):
+    from django.db import transaction
+
+    with transaction.atomic():
+        m.Author.objects.create(name="kept")
+    with pytest.raises(ZeroDivisionError):
+        with transaction.atomic():
+            m.Author.objects.create(name="gone")
+            assert m.Author.objects.filter(name="gone").exists()  # reads its own write
+            1 / 0
+    assert list(m.Author.objects.values_list("name", flat=True)) == ["kept"]
+    # The rollback made the Worker drop the socket; the connection simply reconnects.
+    assert m.Author.objects.count() == 1
+
+
+def test_savepoints_are_emulated(m):
+    from django.db import IntegrityError, transaction
+
+    with transaction.atomic():
+        m.Author.objects.create(name="outer")
+        try:
+            with transaction.atomic():
+                m.Author.objects.create(name="inner")
+                m.Author.objects.create(name="outer")  # IntegrityError
+        except IntegrityError:
+            pass
+        m.Author.objects.create(name="after")
+        with transaction.atomic():
+            m.Author.objects.create(name="released")
+    names = sorted(m.Author.objects.values_list("name", flat=True))
+    assert names == ["after", "outer", "released"]
+
+
+def test_on_commit_runs_after_commit_only(m):
+    from django.db import transaction
+
+    ran = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: ran.append("yes"))
+        assert ran == []
+    assert ran == ["yes"]
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            transaction.on_commit(lambda: ran.append("no"))
+            raise RuntimeError
+    assert ran == ["yes"]
+
+
+def test_other_connection_waits_for_the_transaction(m):
+    from django.db import connections, transaction
+
+    done = []
+
+    def reader():
+        done.append(m.Author.objects.using("other").filter(name="late").count())
+        connections["other"].close()
+
+    with transaction.atomic():
+        m.Author.objects.create(name="late")
+        t = threading.Thread(target=reader)
+        t.start()
+        t.join(0.3)
+        assert done == []  # blocked by the Worker's transaction lock
+    t.join(5)
+    assert done == [1]
+
+
+def test_threads_use_their_own_connections(m):
+    from django.db import connection
+
+    errors = []
+
+    def work(i):
+        try:
+            for j in range(5):
+                m.Author.objects.create(name=f"t{i}-{j}")
+        except Exception as exc:  # pragma: no cover - shown by the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert m.Author.objects.filter(name__startswith="t").count() == 20
+
+
+def test_async_orm(m):
+    import asyncio
+
+    async def go():
+        await m.Author.objects.acreate(name="async")
+        return await m.Author.objects.filter(name="async").acount()
+
+    assert asyncio.run(go()) == 1
+
+
+def test_queries_logged_under_debug(m):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(m.connection) as ctx:
+        m.Author.objects.filter(name="x").exists()
+    assert len(ctx.captured_queries) == 1
+    assert "django_dbms_author" in ctx.captured_queries[0]["sql"]
+
+
+def test_one_round_trip_per_query(m):
+    transport = m.connection.connection.transport.inner
+    a = m.Author.objects.create(name="rt")
+    before = transport.metrics.snapshot()
+    m.Author.objects.get(pk=a.pk)
+    m.Author.objects.filter(pk=a.pk).update(note="n")
+    assert transport.metrics.since(before)["requests"] == 2
+    before = transport.metrics.snapshot()
+    a.delete()  # begin, collect books, delete, commit: as on sqlite3
+    assert transport.metrics.since(before)["requests"] == 4
+
+
+def test_endpoint_rules_and_secret_redaction(dj):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import OperationalError
+    from django_dbms.base import DatabaseWrapper
+
+    def wrapper(**extra):
+        settings = {
+            "ENGINE": "django_dbms",
+            "NAME": "",
+            "WORKERS_DBMS_ENDPOINT": "ws://db.example.com/api/v1/databases/main/websocket",
+            "OPTIONS": {},
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+        }
+        settings.update(extra)
+        return DatabaseWrapper(settings, alias="probe")
+
+    with pytest.raises(ImproperlyConfigured, match="wss://"):
+        wrapper().ensure_connection()
+    with pytest.raises(ImproperlyConfigured, match="database id"):
+        wrapper(
+            WORKERS_DBMS_ENDPOINT="wss://db.example.com/api/v1/databases/A!/websocket"
+        ).ensure_connection()
+    secret = "sekrit-" + uuid.uuid4().hex
+    w = wrapper(
+        WORKERS_DBMS_ENDPOINT="ws://127.0.0.1:9/api/v1/databases/main/websocket",
+        WORKERS_DBMS_ACCESS_ID="id",
+        WORKERS_DBMS_ACCESS_SECRET=secret,
+    )
+    w.ensure_connection()  # the socket opens lazily, on the first query
+    with pytest.raises(OperationalError) as info:
+        w.cursor().execute("SELECT 1")
+    assert_no_secret(info.value, secret)
+    assert_no_secret(repr(w.connection.transport.inner), secret)
+    w.close()

@@ -1,0 +1,175 @@
+"""JSONL text form of SQLite rows and of the schema file.
+
+One row is one JSON object on one line, keys sorted, UTF-8, ``\\n`` line ends. Values keep the
+SQLite storage class Django wrote, so Django reads back exactly what it stored:
+
+* NULL → ``null``; INTEGER → JSON integer; REAL → JSON number (shortest round-trip repr);
+* TEXT → JSON string (Django's sqlite3 backend stores datetimes as ISO text, e.g.
+  ``"2024-05-01 12:00:00.123456"``, dates ``"2024-05-01"``, JSONField as its JSON text);
+* columns declared ``decimal`` → JSON string (``"12.50"`` is never turned into a float);
+* columns declared ``char(32)`` (Django's UUIDField) → canonical hyphenated UUID text;
+* BLOB → ``{"$base64": "<standard base64, padded>"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+SCHEMA_FILE = "schema.sql"
+SUFFIX = ".jsonl"
+B64 = "$base64"
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
+_UUID36 = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
+_CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
+_loads = json.loads
+
+
+class FormatError(sqlite3.DatabaseError):
+    """A file in the repository is not valid JSONL for its table (names file and line)."""
+
+
+def format_error(path: str, lineno: int, line: str, reason: str) -> FormatError:
+    """Build the error for a bad line; merge-conflict markers get their own wording."""
+    if line.startswith(_CONFLICT):
+        reason = "merge-conflict marker; resolve the conflict and commit the file"
+    snippet = line if len(line) <= 80 else line[:77] + "..."
+    return FormatError(f"{path}:{lineno}: {reason}: {snippet!r}")
+
+
+@dataclass
+class TableCodec:
+    """Converts rows of one table between SQLite tuples and JSONL lines."""
+
+    table: str
+    columns: list[str]  # insertable columns, table order
+    decltypes: list[str]
+    pk: list[str]  # primary key columns in key order ([] if none)
+    ipk: int | None  # index into columns of the INTEGER PRIMARY KEY (rowid alias) or None
+    order: list[int] = field(init=False)
+    keys: list[str] = field(init=False)
+    uuid_cols: list[int] = field(init=False)
+    decimal_cols: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = sorted(range(len(self.columns)), key=lambda i: self.columns[i])
+        self.keys = [self.columns[i] for i in self.order]
+        kinds = [t.strip().lower() for t in self.decltypes]
+        self.uuid_cols = [i for i, t in enumerate(kinds) if t == "char(32)"]
+        self.decimal_cols = [i for i, t in enumerate(kinds) if t.startswith("decimal")]
+        self._colset = frozenset(self.columns)
+        self._get = itemgetter(*self.columns) if len(self.columns) > 1 else None
+
+    # -- rows → text -------------------------------------------------------------------------
+    def dump(self, row: Sequence[Any]) -> str:
+        """One row (table column order) → one JSONL line without the newline."""
+        values = list(row)
+        for i in self.uuid_cols:
+            v = values[i]
+            if type(v) is str and _HEX32.match(v):
+                v = v.lower()
+                values[i] = f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
+        for i in self.decimal_cols:
+            v = values[i]
+            if type(v) is int or type(v) is float:
+                values[i] = repr(v)
+        obj = {}
+        for k, i in zip(self.keys, self.order, strict=True):
+            v = values[i]
+            if type(v) is bytes:
+                v = {B64: base64.b64encode(v).decode("ascii")}
+            obj[k] = v
+        return _dumps(obj)
+
+    # -- text → rows -------------------------------------------------------------------------
+    def parse(self, text: str, path: str) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """JSONL text → (rows in column order, the lines). Errors name the file and line."""
+        rows: list[tuple[Any, ...]] = []
+        lines: list[str] = []
+        colset = self._colset
+        get = self._get
+        only = self.columns[0] if get is None else None
+        special = bool(self.uuid_cols)
+        for lineno, line in enumerate(text.split("\n"), 1):
+            if not line:
+                continue
+            if line[-1] == "\r":
+                line = line[:-1]
+            try:
+                obj = _loads(line)
+            except ValueError as exc:
+                raise format_error(path, lineno, line, f"not valid JSON ({exc.msg})") from None
+            if type(obj) is not dict:
+                raise format_error(path, lineno, line, "not a JSON object")
+            if obj.keys() != colset:
+                missing = sorted(colset - obj.keys())
+                unknown = sorted(obj.keys() - colset)
+                raise format_error(
+                    path,
+                    lineno,
+                    line,
+                    f"keys do not match the columns of table {self.table!r} "
+                    f"(missing {missing}, unknown {unknown})",
+                )
+            row = get(obj) if get is not None else (obj[only],)
+            if special or B64 in line:
+                row = self._convert(row, path, lineno, line)
+            rows.append(row)
+            lines.append(line)
+        return rows, lines
+
+    def _convert(self, row: tuple[Any, ...], path: str, lineno: int, line: str) -> tuple[Any, ...]:
+        values = list(row)
+        for i in self.uuid_cols:
+            v = values[i]
+            if type(v) is str and len(v) == 36 and _UUID36.match(v):
+                values[i] = v.replace("-", "")
+        for i, v in enumerate(values):
+            if type(v) is dict:
+                if v.keys() != {B64} or type(v[B64]) is not str:
+                    raise format_error(path, lineno, line, f'objects must be {{"{B64}": "..."}}')
+                try:
+                    values[i] = base64.b64decode(v[B64], validate=True)
+                except ValueError:
+                    raise format_error(path, lineno, line, "bad base64") from None
+            elif type(v) is list:
+                raise format_error(path, lineno, line, "arrays are not a column value")
+        return tuple(values)
+
+
+def dump_schema(entries: Iterable[tuple[str, str, str, str]]) -> str:
+    """sqlite_master rows (type, name, tbl_name, sql) → schema.sql text (stable order)."""
+    rank = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+    ordered = sorted(entries, key=lambda e: (rank.get(e[0], 9), e[2], e[1]))
+    return "".join(f"{sql};\n" for _type, _name, _tbl, sql in ordered)
+
+
+def parse_schema(text: str, path: str = SCHEMA_FILE) -> list[str]:
+    """schema.sql text → list of complete SQL statements (statements may span lines)."""
+    statements: list[str] = []
+    buf: list[str] = []
+    start = 1
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not buf:
+            if not line.strip():
+                continue
+            start = lineno
+            if line.startswith(_CONFLICT):
+                raise format_error(path, lineno, line, "")
+        buf.append(line)
+        joined = "\n".join(buf)
+        if sqlite3.complete_statement(joined):
+            statements.append(joined.rstrip().rstrip(";"))
+            buf = []
+    if buf:
+        raise format_error(path, start, buf[0], "incomplete SQL statement")
+    return statements

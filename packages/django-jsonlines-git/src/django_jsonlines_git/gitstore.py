@@ -1,0 +1,324 @@
+"""The git side: open/init the repository, read trees, commit files crash-safely, lock.
+
+A write goes: blobs, tree and commit objects into the object store (inert until referenced) →
+journal → working files via temp file + rename → ``git update-ref HEAD new old`` (atomic
+compare-and-swap; the commit point) → index refresh → journal removed. HEAD is the truth the
+engines read, so a process killed anywhere leaves the old or the new commit. The journal lets the
+next writer put the working tree and index back in step with HEAD.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from gitdb.base import IStream
+
+STATE_DIR = "django-jsonlines-git"  # inside .git: never part of the work tree or of commits
+ZERO = "0" * 40
+
+
+class LockTimeout(sqlite3.OperationalError):
+    """Another process held the repository lock for longer than OPTIONS['lock_timeout']."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One top-level tree entry."""
+
+    mode: int
+    binsha: bytes
+
+
+def blob_sha(data: bytes) -> bytes:
+    """The git object id of a blob with this content (binary)."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))  # noqa: S324 - git's object id
+    h.update(data)
+    return h.digest()
+
+
+def parse_actor(text: str) -> git.Actor:
+    """'Name <email>' → Actor (email optional)."""
+    text = text.strip()
+    if text.endswith(">") and "<" in text:
+        name, _, email = text[:-1].rpartition("<")
+        return git.Actor(name.strip(), email.strip())
+    return git.Actor(text, "")
+
+
+class GitStore:
+    """One repository directory as seen by one Django connection."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool) -> None:
+        self.path = Path(path).resolve()
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.repo = git.Repo(self.path, search_parent_directories=False)
+        except git.NoSuchPathError:
+            raise sqlite3.OperationalError(
+                f"no git repository at {self.path}: the directory does not exist "
+                "(the write engine creates it, e.g. with `migrate --database <write alias>`)"
+            ) from None
+        except git.InvalidGitRepositoryError:
+            if not create:
+                raise sqlite3.OperationalError(
+                    f"{self.path} is not a git repository (the write engine creates one)"
+                ) from None
+            self.repo = git.Repo.init(self.path)
+        if self.repo.bare:
+            raise sqlite3.OperationalError(f"{self.path} is a bare repository; use a clone")
+        self.git_dir = Path(self.repo.git_dir)
+        self.state_dir = self.git_dir / STATE_DIR
+        self._lock_fd: int | None = None
+
+    def close(self) -> None:
+        self.release()
+        self.repo.close()
+
+    # -- reading -----------------------------------------------------------------------------
+    def head(self) -> str | None:
+        """HEAD's commit id, or None on an unborn branch. Reads ref files only (no subprocess)."""
+        try:
+            return git.SymbolicReference.dereference_recursive(self.repo, "HEAD")
+        except ValueError:
+            return None
+
+    def resolve(self, ref: str) -> str:
+        """A commit id, tag or branch → commit id."""
+        try:
+            return self.repo.commit(ref).hexsha
+        except (git.BadName, ValueError, git.GitCommandError) as exc:
+            raise sqlite3.OperationalError(
+                f"OPTIONS['ref'] = {ref!r} names no commit in {self.path}: {exc}"
+            ) from None
+
+    def tree(self, commit: str | None) -> dict[str, Entry]:
+        """Top-level entries of a commit's tree."""
+        if commit is None:
+            return {}
+        tree = self.repo.commit(commit).tree
+        return {item.name: Entry(item.mode, item.binsha) for item in tree}
+
+    def read_blob(self, binsha: bytes) -> bytes:
+        return self.repo.odb.stream(binsha).read()
+
+    def unmerged_conflict(self) -> str | None:
+        """If a merge is in progress, a message naming the first conflicted file and line."""
+        if not (self.git_dir / "MERGE_HEAD").exists():
+            return None
+        unmerged = sorted(self.repo.index.unmerged_blobs())
+        for name in unmerged:
+            file = self.path / name
+            try:
+                for lineno, line in enumerate(file.read_text("utf-8").split("\n"), 1):
+                    if line.startswith(("<<<<<<<", "=======", ">>>>>>>")):
+                        return f"{name}:{lineno}: merge-conflict marker: {line[:60]!r}"
+            except OSError:
+                pass
+        if unmerged:
+            return f"{unmerged[0]}: unmerged path in an unfinished merge"
+        return "a merge is in progress (MERGE_HEAD exists); commit or abort it first"
+
+    # -- lock --------------------------------------------------------------------------------
+    def acquire(self, timeout: float) -> None:
+        """Take the inter-process write lock; LockTimeout after `timeout` seconds."""
+        if self._lock_fd is not None:
+            return
+        self.state_dir.mkdir(exist_ok=True)
+        fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LockTimeout(
+                        f"database is locked: another process held the write lock of {self.path} "
+                        f"for more than {timeout:g} s (OPTIONS['lock_timeout'])"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        self._lock_fd = fd
+        try:
+            self.recover()
+        except BaseException:
+            self.release()
+            raise
+
+    def try_acquire(self) -> bool:
+        try:
+            self.acquire(0)
+        except LockTimeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @property
+    def locked(self) -> bool:
+        return self._lock_fd is not None
+
+    # -- crash recovery ----------------------------------------------------------------------
+    @property
+    def journal_path(self) -> Path:
+        return self.state_dir / "journal.json"
+
+    def recover(self) -> bool:
+        """Under the lock: finish or undo the work-tree half of an interrupted write."""
+        try:
+            journal = json.loads(self.journal_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return False
+        except ValueError:  # the journal itself was cut short: nothing was touched after it
+            self.journal_path.unlink()
+            return True
+        for lock in ("index.lock", "HEAD.lock"):
+            (self.git_dir / lock).unlink(missing_ok=True)
+        try:
+            ref = self.repo.head.reference.path
+            (self.git_dir / f"{ref}.lock").unlink(missing_ok=True)
+        except TypeError:  # detached HEAD
+            pass
+        # Whether or not update-ref happened, HEAD is the truth: make these files match it.
+        entries = self.tree(self.head())
+        paths = journal["paths"]
+        for name in paths:
+            entry = entries.get(name)
+            if entry is None:
+                (self.path / name).unlink(missing_ok=True)
+            else:
+                self._write_file(name, self.read_blob(entry.binsha))
+        self._refresh_index(paths, entries)
+        self.journal_path.unlink()
+        for tmp in self.path.glob(".*.jlg-tmp"):
+            tmp.unlink(missing_ok=True)
+        return True
+
+    # -- writing -----------------------------------------------------------------------------
+    def _store(self, kind: bytes, data: bytes) -> bytes:
+        return self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+
+    def _write_file(self, name: str, data: bytes) -> None:
+        tmp = self.path / f".{name}.jlg-tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path / name)
+
+    def _refresh_index(self, paths: list[str], entries: dict[str, Entry]) -> None:
+        present = [p for p in paths if p in entries]
+        gone = [p for p in paths if p not in entries]
+        if present:
+            self.repo.git.update_index("--add", "--", *present)
+        if gone:
+            self.repo.git.update_index("--force-remove", "--", *gone)
+
+    def check_clean(self, name: str, old: Entry | None) -> None:
+        """Refuse to overwrite a working file that differs from HEAD (someone edited it)."""
+        file = self.path / name
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            if old is None:
+                return
+            raise sqlite3.OperationalError(
+                f"{file} is deleted in the working tree but not in HEAD; restore it "
+                f"(git checkout -- {name}) or commit the deletion before writing"
+            ) from None
+        if old is None or blob_sha(data) != old.binsha:
+            raise sqlite3.OperationalError(
+                f"{file} has uncommitted changes; commit or discard them before writing "
+                "through Django (the engines read HEAD, never the working tree)"
+            )
+
+    def commit(
+        self,
+        base: str | None,
+        base_entries: dict[str, Entry],
+        changes: dict[str, bytes | None],
+        message: str,
+        author: git.Actor,
+        committer: git.Actor,
+    ) -> tuple[str, dict[str, Entry]]:
+        """Commit `changes` (name → content, None = delete) on top of `base`; returns HEAD."""
+        assert self.locked, "commit() needs the write lock"
+        if (self.git_dir / "MERGE_HEAD").exists():
+            raise sqlite3.OperationalError(
+                f"a merge is in progress in {self.path}; finish it (git commit) or abort it "
+                "before writing through Django"
+            )
+        for name in changes:
+            self.check_clean(name, base_entries.get(name))
+        entries = dict(base_entries)
+        for name, data in changes.items():
+            if data is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = Entry(0o100644, self._store(b"blob", data))
+        tree = b"".join(
+            b"%o %s\0%s" % (e.mode, n.encode(), e.binsha)
+            for n, e in sorted(
+                entries.items(),
+                key=lambda kv: kv[0].encode() + (b"/" if kv[1].mode == 0o040000 else b""),
+            )
+        )
+        tree_sha = self._store(b"tree", tree).hex()
+        stamp = _stamp()
+        body = f"tree {tree_sha}\n"
+        if base is not None:
+            body += f"parent {base}\n"
+        body += (
+            f"author {author.name} <{author.email}> {stamp}\n"
+            f"committer {committer.name} <{committer.email}> {stamp}\n\n{message.rstrip()}\n"
+        )
+        new = self._store(b"commit", body.encode("utf-8")).hex()
+        self.state_dir.mkdir(exist_ok=True)
+        journal = json.dumps({"base": base, "new": new, "paths": sorted(changes)})
+        tmp = self.state_dir / "journal.json.tmp"
+        tmp.write_text(journal, "utf-8")
+        os.replace(tmp, self.journal_path)
+        for name, data in changes.items():
+            if data is None:
+                (self.path / name).unlink(missing_ok=True)
+            else:
+                self._write_file(name, data)
+        try:
+            self.repo.git.update_ref("-m", message.splitlines()[0][:200], "HEAD", new, base or "")
+        except git.GitCommandError as exc:
+            self.recover()  # put the work tree back to HEAD
+            raise sqlite3.OperationalError(
+                f"could not move HEAD of {self.path} to the new commit (did someone else commit "
+                f"without the lock?): {exc.stderr.strip()}"
+            ) from None
+        self._refresh_index(sorted(changes), entries)
+        self.journal_path.unlink()
+        return new, entries
+
+
+def _stamp() -> str:
+    now = time.time()
+    off = time.localtime(now).tm_gmtoff
+    sign = "+" if off >= 0 else "-"
+    off = abs(off)
+    return f"{int(now)} {sign}{off // 3600:02d}{off % 3600 // 60:02d}"

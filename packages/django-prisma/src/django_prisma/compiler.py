@@ -1,0 +1,70 @@
+"""SQL compilers: Django's postgresql compilers, plus the per-queryset cache strategy.
+
+``QuerySet.with_cache()`` stores a :class:`~django_prisma.transport.CacheStrategy` on the
+(cloned) ``Query``; the compiler hands it to the connection's transport only for the request
+that runs this query, so the strategy never leaks to other querysets or threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.sql import compiler as base
+
+from ._pg import pg
+
+_pgc = pg["compiler"]
+
+
+class _CacheMixin:
+    query: Any
+    connection: Any
+
+    def execute_sql(self, *args: Any, **kwargs: Any) -> Any:
+        strategy = getattr(self.query, "cache_strategy", None)
+        if strategy is None or self.connection.connection is None and not _connect(self):
+            return super().execute_sql(*args, **kwargs)  # type: ignore[misc]
+        with self.connection.connection.transport.using_cache(strategy):
+            return super().execute_sql(*args, **kwargs)  # type: ignore[misc]
+
+
+def _is_json(expression: Any) -> bool:
+    try:
+        return expression.output_field.get_internal_type() == "JSONField"
+    except Exception:
+        return False
+
+
+def _connect(compiler: Any) -> bool:
+    compiler.connection.ensure_connection()
+    return True
+
+
+class SQLCompiler(_CacheMixin, base.SQLCompiler):
+    def get_select(self, *args: Any, **kwargs: Any) -> Any:
+        # The executor parses json columns into JavaScript values, so integers beyond 2**53
+        # would come back rounded (measured). Top-level selects read JSONField as text
+        # instead; JSONField.from_db_value json.loads() it exactly. Subqueries keep jsonb.
+        ret, klass_info, annotations = super().get_select(*args, **kwargs)
+        if not self.query.subquery:
+            ret = [
+                (col, (f"({sql})::text", params), alias) if _is_json(col) else (col, (sql, params), alias)
+                for col, (sql, params), alias in ret
+            ]
+        return ret, klass_info, annotations
+
+
+class SQLInsertCompiler(_pgc.SQLInsertCompiler):
+    pass
+
+
+class SQLDeleteCompiler(base.SQLDeleteCompiler):
+    pass
+
+
+class SQLUpdateCompiler(base.SQLUpdateCompiler):
+    pass
+
+
+class SQLAggregateCompiler(_CacheMixin, base.SQLAggregateCompiler):
+    pass

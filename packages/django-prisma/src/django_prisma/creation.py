@@ -1,0 +1,47 @@
+"""Test database handling: the test database is the database a (test) URL points at.
+
+Over the Prisma HTTP protocol a connection string addresses exactly one database; there is no
+CREATE DATABASE + reconnect. So ``manage.py test`` uses ``TEST["URL"]`` (or the main URL) and
+clears its ``public`` schema first, the way Django's other backends drop an old test database.
+Point ``TEST["URL"]`` at a database you can wipe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._pg import pg
+
+PGCreation = pg["creation"].DatabaseCreation
+
+
+class DatabaseCreation(PGCreation):
+    def _get_test_db_name(self) -> str:
+        return self.connection.settings_dict["NAME"] or "prisma"
+
+    def _create_test_db(self, verbosity: int, autoclobber: bool, keepdb: bool = False) -> str:
+        test_url = self.connection.settings_dict.get("TEST", {}).get("URL")
+        if test_url:
+            self.connection.close()
+            self.connection.settings_dict["URL"] = test_url
+        name = self._get_test_db_name()
+        if keepdb:
+            return name
+        if verbosity >= 1:
+            self.log("Clearing schema public of the test database (Prisma URL)...")
+        with self.connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+        return name
+
+    def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
+        # The database itself belongs to the URL; nothing to drop.
+        return None
+
+    def _clone_test_db(self, suffix: Any, verbosity: int, keepdb: bool = False) -> None:
+        from django.db import NotSupportedError
+
+        raise NotSupportedError(
+            "django-prisma cannot clone test databases (one database per Prisma URL); "
+            "run tests with --parallel 1."
+        )

@@ -1,0 +1,149 @@
+"""Prisma 7 raw-query wire format: Python values to ``args``/``argTypes`` and typed rows back.
+
+The query-plan executor binds every argument as untyped text and lets PostgreSQL infer the
+type, so precision-sensitive values (bigint beyond 2**53, Decimal, datetimes with
+microseconds, NaN/Infinity) travel as strings. The ``datetime`` argType is avoided on purpose:
+the executor turns it into a JavaScript Date and drops microseconds (measured).
+Results are decoded by the ``types`` list the server returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["JsonText", "decode_rows", "decode_value", "encode_args", "encode_value"]
+
+_JS_SAFE_INT = 2**53 - 1
+
+
+class JsonText(str):
+    """A JSON document already serialised by Django (``adapt_json_value``); sent as json."""
+
+    __slots__ = ()
+
+
+def _arg_type(scalar: str, arity: str = "scalar") -> dict[str, str]:
+    return {"scalarType": scalar, "arity": arity}
+
+
+def _interval(value: datetime.timedelta) -> str:
+    # PostgreSQL interval input; exact to the microsecond, sign kept per component.
+    return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+
+
+def encode_value(value: Any) -> tuple[Any, str]:
+    """Return (JSON-safe value, scalarType) for one Python parameter."""
+    if value is None:
+        return None, "unknown"
+    if isinstance(value, bool):
+        return value, "boolean"
+    if isinstance(value, int):
+        if -_JS_SAFE_INT <= value <= _JS_SAFE_INT:
+            return value, "int"
+        return str(value), "bigint"
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value, "float"
+        return ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")), "string"
+    if isinstance(value, decimal.Decimal):
+        return str(value), "decimal"
+    if isinstance(value, JsonText):
+        return str(value), "json"
+    if isinstance(value, str):
+        return value, "string"
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat(), "string"
+    if isinstance(value, datetime.timedelta):
+        return _interval(value), "string"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii"), "bytes"
+    if isinstance(value, uuid.UUID):
+        return str(value), "uuid"
+    if isinstance(value, dict):
+        return json.dumps(value), "json"
+    raise TypeError(f"django-prisma cannot send a parameter of type {type(value).__name__}")
+
+
+def encode_args(params: Sequence[Any]) -> tuple[list[Any], list[dict[str, str]]]:
+    """Encode a parameter list; lists/tuples become ``arity: list`` arguments."""
+    args: list[Any] = []
+    types: list[dict[str, str]] = []
+    for value in params:
+        if isinstance(value, list | tuple):
+            encoded = [encode_value(item) for item in value]
+            scalars = {t for v, t in encoded if v is not None}
+            scalar = scalars.pop() if len(scalars) == 1 else "unknown"
+            args.append([v for v, _ in encoded])
+            types.append(_arg_type(scalar, "list"))
+        else:
+            v, t = encode_value(value)
+            args.append(v)
+            types.append(_arg_type(t))
+    return args, types
+
+
+def _datetime(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+def _time(text: str) -> datetime.time:
+    if text.startswith("24:00:00"):
+        return datetime.time.max
+    return datetime.time.fromisoformat(text)
+
+
+def _json_text(value: Any) -> str:
+    # Django's JSONField.from_db_value json.loads() a str (what psycopg hands it for jsonb).
+    return json.dumps(value)
+
+
+_SCALAR_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "bigint": int,
+    "decimal": decimal.Decimal,
+    "bytes": lambda v: base64.b64decode(v),
+    "datetime": _datetime,
+    "date": datetime.date.fromisoformat,
+    "time": _time,
+    "uuid": uuid.UUID,
+    "json": _json_text,
+}
+
+
+def decode_value(type_name: str, value: Any) -> Any:
+    """Decode one value according to its Prisma column type (``int``, ``decimal-array`` ...)."""
+    if value is None:
+        return None
+    if type_name.endswith("-array"):
+        inner = type_name[: -len("-array")]
+        decoder = _SCALAR_DECODERS.get(inner)
+        if inner == "json":
+            return [None if v is None else v for v in value]
+        if decoder is None:
+            return list(value)
+        return [None if v is None else decoder(v) for v in value]
+    decoder = _SCALAR_DECODERS.get(type_name)
+    return value if decoder is None else decoder(value)
+
+
+def decode_rows(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Decode every row; columns of pass-through types are left untouched (fast path)."""
+    plan = [
+        (i, t) for i, t in enumerate(types) if t.endswith("-array") or t in _SCALAR_DECODERS
+    ]
+    if not plan:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, t in plan:
+            if values[i] is not None:
+                values[i] = decode_value(t, values[i])
+        out.append(tuple(values))
+    return out

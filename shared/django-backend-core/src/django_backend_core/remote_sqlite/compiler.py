@@ -1,0 +1,200 @@
+"""SQL compilers that emit plain SQLite for expressions the stock backend sends to Python.
+
+Django's sqlite3 backend registers Python functions (LPAD, REPEAT, REVERSE, POWER, COT, RAND,
+STDDEV_*, VAR_*, UUIDV4, django_format_dtdelta, ...) on each connection. A remote server has
+none of them, so :meth:`RemoteSQLiteCompilerMixin.compile` routes those nodes to builders that
+write core-SQLite SQL instead (see :mod:`.sql`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DatabaseError, NotSupportedError
+from django.db.models import aggregates, functions
+from django.db.models.expressions import Combinable, DurationExpression
+from django.db.models.sql import compiler
+
+from . import sql as S
+
+Handler = Callable[[Any, Any, Any], S.SqlParams]
+HANDLERS: dict[type, Handler] = {}
+
+
+def handles(*classes: type | None) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for cls in classes:
+            if cls is not None:
+                HANDLERS[cls] = fn
+        return fn
+
+    return register
+
+
+def _args(node: Any, comp: Any) -> list[S.SqlParams]:
+    out = []
+    for expr in node.get_source_expressions():
+        sql, params = comp.compile(expr)
+        out.append((sql, tuple(params)))
+    return out
+
+
+@handles(functions.LPad, functions.RPad)
+def _pad(node, comp, conn):
+    text, length, fill = _args(node, comp)
+    return S.pad(text, length, fill, left=not isinstance(node, functions.RPad))
+
+
+@handles(functions.Repeat)
+def _repeat(node, comp, conn):
+    text, count = _args(node, comp)
+    return S.repeat(text, count)
+
+
+@handles(functions.Reverse)
+def _reverse(node, comp, conn):
+    (text,) = _args(node, comp)
+    return S.reverse(text)
+
+
+@handles(functions.Power)
+def _power(node, comp, conn):
+    (a, ap), (b, bp) = _args(node, comp)
+    return f"pow({a}, {b})", (*ap, *bp)
+
+
+@handles(functions.Ceil)
+def _ceil(node, comp, conn):
+    ((a, ap),) = _args(node, comp)
+    return f"ceil({a})", ap
+
+
+@handles(functions.Cot)
+def _cot(node, comp, conn):
+    ((a, ap),) = _args(node, comp)
+    return f"(1.0 / tan({a}))", ap
+
+
+@handles(functions.Random)
+def _random(node, comp, conn):
+    # random() is a 64-bit integer; keep 53 bits for a float in [0, 1).
+    return "(((random() >> 11) + 4503599627370496) / 9007199254740992.0)", ()
+
+
+@handles(getattr(functions, "UUID4", None))
+def _uuid4(node, comp, conn):
+    # 32 hex digits (Django stores UUIDs as char(32) on SQLite) with version 4 and variant bits.
+    return (
+        "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
+        "substr('89ab', (random() & 3) + 1, 1) || substr(hex(randomblob(2)), 2) || "
+        "hex(randomblob(6)))",
+        (),
+    )
+
+
+@handles(aggregates.StdDev, aggregates.Variance)
+def _variance(node, comp, conn):
+    conn.ops.check_expression_support(node)
+    (source,) = node.get_source_expressions()[:1]
+    x_sql, x_params = comp.compile(source)
+    x_params = tuple(x_params)
+    if node.filter is not None:
+        f_sql, f_params = comp.compile(node.filter)
+        x_sql = f"CASE WHEN {f_sql} THEN {x_sql} ELSE NULL END"
+        x_params = (*f_params, *x_params)
+    x = f"(({x_sql}) * 1.0)"
+    sample = node.function.endswith("_SAMP")
+    denominator = "NULLIF(COUNT({x}) - 1, 0)" if sample else "COUNT({x})"
+    var = f"max(0.0, (SUM({{x}} * {{x}}) - SUM({{x}}) * SUM({{x}}) / COUNT({{x}})) / {denominator})"
+    template = f"sqrt({var})" if node.function.startswith("STDDEV") else var
+    parts = template.split("{x}")
+    return x.join(parts), x_params * (len(parts) - 1)
+
+
+@handles(getattr(aggregates, "AnyValue", None))
+def _any_value(node, comp, conn):
+    # Any row's value is a correct ANY_VALUE(); SQLite's bare MIN() is one.
+    return node.as_sql(comp, conn, function="MIN")
+
+
+@handles(DurationExpression)
+def _duration(node, comp, conn):
+    conn.ops.check_expression_support(node)
+    if node.connector in {Combinable.MUL, Combinable.DIV}:
+        try:
+            types = {node.lhs.output_field.get_internal_type()} | {
+                node.rhs.output_field.get_internal_type()
+            }
+        except Exception:  # noqa: BLE001 - unresolved output fields: let SQLite decide
+            types = set()
+        allowed = {"DecimalField", "DurationField", "FloatField", "IntegerField"}
+        if types - allowed:
+            raise DatabaseError(f"Invalid arguments for operator {node.connector}.")
+    lhs = node.compile(node.lhs, comp, conn)
+    rhs = node.compile(node.rhs, comp, conn)
+    lhs = (lhs[0], tuple(lhs[1]))
+    rhs = (rhs[0], tuple(rhs[1]))
+    if node.connector == Combinable.MUL:
+        return f"({lhs[0]} * {rhs[0]})", (*lhs[1], *rhs[1])
+    if node.connector == Combinable.DIV:
+        return f"(CAST({lhs[0]} AS REAL) / {rhs[0]})", (*lhs[1], *rhs[1])
+    if node.connector not in {Combinable.ADD, Combinable.SUB}:
+        raise DatabaseError(f"Invalid connector for timedelta: {node.connector}.")
+    lt = _internal_type(node.lhs)
+    rt = _internal_type(node.rhs)
+    if lt == "DurationField" and rt == "DurationField":
+        return f"({lhs[0]} {node.connector} {rhs[0]})", (*lhs[1], *rhs[1])
+    if lt == "DurationField":
+        if node.connector == Combinable.SUB:
+            return "NULL", ()  # timedelta - datetime is a TypeError -> NULL in the stock backend
+        return S.temporal_add(rt or "DateTimeField", rhs, lhs, "+")
+    return S.temporal_add(lt or "DateTimeField", lhs, rhs, node.connector)
+
+
+def _internal_type(expr: Any) -> str | None:
+    try:
+        return expr.output_field.get_internal_type()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class RemoteSQLiteCompilerMixin:
+    def compile(self, node):
+        for cls in type(node).__mro__:
+            handler = HANDLERS.get(cls)
+            if handler is not None:
+                return handler(node, self, self.connection)
+        return super().compile(node)
+
+
+class SQLCompiler(RemoteSQLiteCompilerMixin, compiler.SQLCompiler):
+    pass
+
+
+class SQLInsertCompiler(RemoteSQLiteCompilerMixin, compiler.SQLInsertCompiler):
+    pass
+
+
+class SQLDeleteCompiler(RemoteSQLiteCompilerMixin, compiler.SQLDeleteCompiler):
+    pass
+
+
+class SQLUpdateCompiler(RemoteSQLiteCompilerMixin, compiler.SQLUpdateCompiler):
+    pass
+
+
+class SQLAggregateCompiler(RemoteSQLiteCompilerMixin, compiler.SQLAggregateCompiler):
+    pass
+
+
+__all__ = [
+    "HANDLERS",
+    "NotSupportedError",
+    "SQLAggregateCompiler",
+    "SQLCompiler",
+    "SQLDeleteCompiler",
+    "SQLInsertCompiler",
+    "SQLUpdateCompiler",
+    "handles",
+]

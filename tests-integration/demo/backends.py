@@ -1,0 +1,109 @@
+"""The backends `make demo` knows about, and how to tell whether one works yet.
+
+A backend joins the demo with one entry here. Its local server is started by the same
+``configure(workdir)`` context manager the conformance runner uses
+(``tests-integration/django_suite/backends/<plugin>.py``), so server start-up lives in one
+place. The demo maps that plugin's ``other`` alias to the blog project's ``analytics`` alias.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGINS = ROOT / "tests-integration" / "django_suite" / "backends"
+
+
+@dataclass(frozen=True)
+class DemoBackend:
+    name: str  # BLOG_BACKEND value
+    engine: str  # module whose import proves the backend is written
+    plugin: str | None  # django_suite plugin providing configure(workdir); None: no server
+    package: str | None = None  # workspace path, for messages
+
+    def plugin_path(self) -> Path | None:
+        return None if self.plugin is None else PLUGINS / f"{self.plugin}.py"
+
+
+BACKENDS: dict[str, DemoBackend] = {
+    b.name: b
+    for b in [
+        DemoBackend("sqlite3", "django.db.backends.sqlite3.base", None),
+        DemoBackend("d1", "django_d1.base", "d1", "packages/django-d1"),
+        DemoBackend("dbms", "django_dbms.base", "dbms", "packages/django-dbms"),
+        DemoBackend(
+            "jsonlines_git",
+            "django_jsonlines_git.write.base",
+            "jsonlines_git",
+            "packages/django-jsonlines-git",
+        ),
+        DemoBackend("prisma", "django_prisma.base", "prisma", "packages/django-prisma"),
+        DemoBackend("astra", "django_astra.base", "astra", "packages/django-astra"),
+    ]
+}
+
+
+def why_unusable(backend: DemoBackend) -> str | None:
+    """None if the backend can run the demo, else the reason (e.g. "not implemented yet")."""
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {backend.engine}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        return f"import {backend.engine} fails: {lines[-1] if lines else 'exit ' + str(proc.returncode)}"
+    path = backend.plugin_path()
+    if path is not None and not path.exists():
+        return f"no server plugin yet ({path.relative_to(ROOT)})"
+    return None
+
+
+def load_plugin(backend: DemoBackend) -> ModuleType:
+    path = backend.plugin_path()
+    assert path is not None
+    spec = importlib.util.spec_from_file_location(f"demo_plugin_{backend.plugin}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def environment(backend: DemoBackend, workdir: Path) -> Iterator[dict[str, str]]:
+    """Start the backend's server(s) and yield the env vars the blog project reads.
+
+    Servers stop when the block exits, also on KeyboardInterrupt.
+    """
+    env = {"BLOG_BACKEND": backend.name, "BLOG_DATA_DIR": str(workdir / "data")}
+    if backend.plugin is None:
+        yield env
+        return
+    plugin = load_plugin(backend)
+    with plugin.configure(workdir) as settings:
+        databases = dict(settings["DATABASES"])
+        if "analytics" not in databases:
+            databases["analytics"] = databases.pop("other")
+        env["BLOG_DATABASES"] = json.dumps(databases, default=str)
+        ignored = sorted(k for k in settings if k != "DATABASES")
+        if ignored:
+            print(f"  note: the demo ignores the plugin's other settings: {', '.join(ignored)}")
+        yield env
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(extra)
+    return env

@@ -1,0 +1,261 @@
+"""The latency/fault proxy against real local upstreams (an HTTP/1.1 server and a TCP echo)."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import importlib.util
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+FAULTS = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("faults_proxy_under_test", FAULTS / "proxy.py")
+proxy_mod = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = proxy_mod
+_spec.loader.exec_module(proxy_mod)
+FaultProxy = proxy_mod.FaultProxy
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+
+    def do_GET(self):
+        self.server.hits += 1
+        body = (b"x" * 5000) if self.path == "/big" else f"hello {self.server.hits}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.server.hits += 1
+        data = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.hits = 0
+    server.daemon_threads = True
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def echo():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=_echo, args=(conn,), daemon=True).start()
+
+    def _echo(conn):
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield srv.getsockname()
+    stop.set()
+    srv.close()
+
+
+def _get(proxy, path="/", conn=None):
+    conn = conn or http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    return conn, resp.status, dict(resp.getheaders()), resp.read()
+
+
+def _roundtrip(port, payload=b"ping"):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        t0 = time.perf_counter()
+        s.sendall(payload)
+        got = s.recv(100)
+        return got, time.perf_counter() - t0
+
+
+def test_raw_latency_each_way(echo):
+    with FaultProxy(echo, latency_ms=60) as p:
+        got, rtt = _roundtrip(p.port)
+        assert got == b"ping"
+        assert rtt >= 0.12  # 60 ms up + 60 ms down
+        p.set_latency(0)
+        got, rtt = _roundtrip(p.port)
+        assert got == b"ping" and rtt < 0.12
+        assert p.stats.connections == 2 and p.stats.bytes_up == 8 and p.stats.bytes_down == 8
+
+
+def test_http_latency_and_keepalive(upstream):
+    with FaultProxy(upstream.server_address, latency_up_ms=30, latency_down_ms=40, http=True) as p:
+        conn, status, _, body = _get(p)
+        t0 = time.perf_counter()
+        conn, status, _, body = _get(p, conn=conn)
+        assert status == 200 and body.startswith(b"hello")
+        assert time.perf_counter() - t0 >= 0.07
+        assert p.stats.connections == 1 and p.stats.requests == 2
+
+
+def test_http_429_with_retry_after_then_502_503_then_pass(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        p.http_error(429, times=2, retry_after=3)
+        p.http_error(502)
+        p.http_error(503, retry_after=0.5)
+        hits = upstream.hits
+        conn, status, headers, body = _get(p)
+        assert status == 429 and headers["Retry-After"] == "3" and b"429" in body
+        conn, status, headers, _ = _get(p, conn=conn)  # same keep-alive connection
+        assert status == 429
+        assert _get(p, conn=conn)[1] == 502
+        conn, status, headers, _ = _get(p, conn=conn)
+        assert status == 503 and headers["Retry-After"] == "0.5"
+        assert upstream.hits == hits  # none of them reached the server
+        assert _get(p, conn=conn)[1] == 200 and upstream.hits == hits + 1
+        assert p.stats.faults == {"http 429": 2, "http 502": 1, "http 503": 1}
+        assert p.pending_faults == 0
+
+
+def test_http_post_body_forwarded(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
+        conn.request("POST", "/", body=b'{"sql": "select 1"}', headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == b'{"sql": "select 1"}'
+
+
+def test_http_drop_closes_without_reply(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        p.drop()
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            _get(p)
+        assert _get(p)[1] == 200
+
+
+def test_raw_drop_closes_new_connection(echo):
+    with FaultProxy(echo) as p:
+        p.drop()
+        with socket.create_connection(("127.0.0.1", p.port), timeout=5) as s:
+            with pytest.raises(ConnectionError):
+                s.sendall(b"x")
+                if s.recv(10) == b"":
+                    raise ConnectionAbortedError("closed")
+        assert _roundtrip(p.port)[0] == b"ping"
+
+
+def test_reset_mid_response(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        p.reset(after_bytes=40)
+        conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
+        conn.request("GET", "/big")
+        with pytest.raises((ConnectionResetError, http.client.IncompleteRead, http.client.RemoteDisconnected)):
+            resp = conn.getresponse()
+            resp.read()
+        assert p.stats.faults["reset"] == 1
+        assert _get(p, "/big")[3] == b"x" * 5000
+
+
+def test_raw_reset(echo):
+    with FaultProxy(echo) as p:
+        p.reset(after_bytes=2)
+        with socket.create_connection(("127.0.0.1", p.port), timeout=5) as s:
+            s.sendall(b"hello")
+            got = b""
+            with pytest.raises(ConnectionResetError):
+                while True:
+                    chunk = s.recv(10)
+                    if not chunk:
+                        raise AssertionError("clean close, expected a reset")
+                    got += chunk
+        assert got == b"he"
+
+
+def test_stall_for_seconds(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        p.stall(seconds=0.3)
+        t0 = time.perf_counter()
+        assert _get(p)[1] == 200
+        assert time.perf_counter() - t0 >= 0.3
+
+
+def test_stall_until_cleared(upstream):
+    with FaultProxy(upstream.server_address, http=True) as p:
+        p.stall()
+        conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=0.5)
+        conn.request("GET", "/")
+        with pytest.raises(TimeoutError):
+            conn.getresponse()
+        p.clear()
+        assert _get(p)[1] == 200
+
+
+def test_disconnect_all(echo):
+    with FaultProxy(echo) as p:
+        s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+        s.sendall(b"a")
+        assert s.recv(1) == b"a"
+        p.disconnect_all()
+        assert s.recv(1) == b""
+        s.close()
+
+
+def test_http_error_needs_http_mode(echo):
+    with pytest.raises(ValueError):
+        FaultProxy(echo).http_error(503)
+    with pytest.raises(ValueError):
+        FaultProxy(echo).drop(times=0)
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl CLI")
+def test_tls_termination(upstream):
+    with FaultProxy(upstream.server_address, http=True, tls=True, latency_ms=5) as p:
+        assert p.url().startswith("https://127.0.0.1:")
+        ctx = ssl.create_default_context(cafile=str(p.cert_path))
+        conn = http.client.HTTPSConnection("127.0.0.1", p.port, context=ctx, timeout=10)
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read().startswith(b"hello")
+        with pytest.raises(ssl.SSLError):  # untrusted without the cert
+            bad = http.client.HTTPSConnection("127.0.0.1", p.port, context=ssl.create_default_context(), timeout=10)
+            bad.request("GET", "/")
+
+
+def test_cli(echo):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "faults.proxy", "--upstream", f"{echo[0]}:{echo[1]}", "--latency-ms", "1"],
+        cwd=FAULTS.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on 127.0.0.1:")
+        port = int(line.split()[2].rsplit(":", 1)[1])
+        assert _roundtrip(port)[0] == b"ping"
+    finally:
+        proc.terminate()
+        proc.wait(10)
