@@ -291,7 +291,9 @@ class Harness:
             target=target,
         )
         self.ratios[name] = r
-        verdict = "" if r.met is None else (" (target met)" if r.met else f" (BELOW target {target}x)")
+        verdict = (
+            "" if r.met is None else (" (target met)" if r.met else f" (BELOW target {target}x)")
+        )
         self._log(f"{name}: {r.value:.2f}x [{r.low:.2f}-{r.high:.2f}]{verdict}")
         return r
 
@@ -331,7 +333,10 @@ class Harness:
                 f"{_fmt_n(c.get('statements'))} | {meas.source} |"
             )
         if self.ratios:
-            lines += ["", "| ratio | slower | faster | × (median) | × (pessimistic–optimistic) | target | met |"]
+            lines += [
+                "",
+                "| ratio | slower | faster | × (median) | × (pessimistic–optimistic) | target | met |",
+            ]
             lines.append("|---|---|---|---:|---:|---:|---|")
             for r in self.ratios.values():
                 met = "" if r.met is None else ("yes" if r.met else "**no**")
@@ -370,7 +375,11 @@ def _fmt_n(value: float | None) -> str:
 
 
 def _find_uv() -> str:
-    for cand in (shutil.which("uv"), os.path.expanduser("~/.local/bin/uv"), str(ROOT / ".tools/bin/uv")):
+    for cand in (
+        shutil.which("uv"),
+        os.path.expanduser("~/.local/bin/uv"),
+        str(ROOT / ".tools/bin/uv"),
+    ):
         if cand and os.access(cand, os.X_OK):
             return cand
     raise RuntimeError("uv not found (put it on PATH)")
@@ -399,7 +408,9 @@ class OtherVenv:
     ) -> None:
         self.requirements = list(requirements)
         self.python_request = python or sys.executable
-        key = hashlib.sha256(json.dumps([self.requirements, self.python_request]).encode()).hexdigest()[:12]
+        key = hashlib.sha256(
+            json.dumps([self.requirements, self.python_request]).encode()
+        ).hexdigest()[:12]
         self.path = Path(cache_dir) / f"{name or 'venv'}-{key}"
         self.python = self.path / "bin" / "python"
 
@@ -412,7 +423,11 @@ class OtherVenv:
         uv = _find_uv()
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
         env.pop("VIRTUAL_ENV", None)
-        subprocess.run([uv, "venv", "--quiet", "--python", self.python_request, str(self.path)], check=True, env=env)
+        subprocess.run(
+            [uv, "venv", "--quiet", "--python", self.python_request, str(self.path)],
+            check=True,
+            env=env,
+        )
         if self.requirements:
             subprocess.run(
                 [uv, "pip", "install", "--quiet", "--python", str(self.python), *self.requirements],
@@ -432,7 +447,11 @@ class OtherVenv:
     ) -> Any:
         """Run ``script`` with this venv's Python; parse its last stdout line as JSON."""
         python = self.ensure()
-        full_env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")
+        }
         full_env["BENCH_HARNESS"] = str(Path(__file__).resolve())
         full_env.update(env or {})
         proc = subprocess.run(
@@ -443,7 +462,9 @@ class OtherVenv:
             timeout=timeout,
         )
         if proc.returncode:
-            raise RuntimeError(f"{script} failed in {self.path.name} ({proc.returncode}):\n{proc.stderr[-3000:]}")
+            raise RuntimeError(
+                f"{script} failed in {self.path.name} ({proc.returncode}):\n{proc.stderr[-3000:]}"
+            )
         lines = [line for line in proc.stdout.splitlines() if line.strip()]
         if not lines:
             raise RuntimeError(f"{script} printed nothing")

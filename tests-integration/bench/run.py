@@ -34,7 +34,11 @@ harness = _load_harness()
 def load_bench(name: str):
     path = HERE / f"{name}.py"
     if name in {"harness", "run"} or not path.is_file():
-        available = sorted(p.stem for p in HERE.glob("*.py") if p.stem not in {"harness", "run"} and not p.stem.startswith("_"))
+        available = sorted(
+            p.stem
+            for p in HERE.glob("*.py")
+            if p.stem not in {"harness", "run"} and not p.stem.startswith("_")
+        )
         raise SystemExit(f"no benchmark script {path}; available: {', '.join(available) or 'none'}")
     spec = importlib.util.spec_from_file_location(f"bench_{name.replace('-', '_')}", path)
     assert spec and spec.loader
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     module = load_bench(args.backend)
-    h = harness.Harness(args.backend, repeats=args.repeats, warmup=args.warmup, out_dir=args.out_dir)
+    h = harness.Harness(
+        args.backend, repeats=args.repeats, warmup=args.warmup, out_dir=args.out_dir
+    )
     module.main(h)
     if not args.no_write:
         h.write()

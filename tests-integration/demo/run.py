@@ -214,7 +214,28 @@ def main() -> int:
                             tempfile.TemporaryDirectory(prefix=f"demo-{backend.name}-")
                         )
                     )
-                env = stack.enter_context(environment(backend, workdir))
+                if backend.plugin is not None:
+                    print(f"  starting {backend.name}'s local server ...", flush=True)
+                started = time.monotonic()
+                try:
+                    env = stack.enter_context(environment(backend, workdir))
+                except Exception as exc:  # report it and go on with the next backend
+                    print(f"  could not start {backend.name}: {type(exc).__name__}: {exc}")
+                    failure = f"server start: {type(exc).__name__}: {exc}"
+                    tests_ok[backend.name] = False
+                    results.append(
+                        {
+                            "backend": backend.name,
+                            "ok": False,
+                            "migrate_ok": False,
+                            "pages": "0/0",
+                            "steps": [{"name": "start server", "ok": False, "detail": failure}],
+                            "cannot": [],
+                        }
+                    )
+                    continue
+                if backend.plugin is not None:
+                    print(f"  server ready ({time.monotonic() - started:.1f} s)", flush=True)
                 if args.test:
                     tests_ok[backend.name] = run_tests(env)
                     continue

@@ -109,19 +109,47 @@ class Results:
     summary: str | None  # "OK" / "FAILED"
     summary_counts: dict[str, int]  # e.g. {"failures": 1, "skipped": 3}
 
+    def tests(self) -> list[tuple[str, str]]:
+        """One (test id, outcome) per test: the status lines folded per test id.
+
+        A test that errors and then fails in tearDown/cleanup reports several ERROR/FAIL lines:
+        its non-skip lines fold into one outcome, the worst; a skip line followed by an
+        ERROR/FAIL line of the same id is one test too (skipped, then tearDown failed). A skip
+        line *after* a test's own outcome is another test: under ``--parallel`` on Python >=
+        3.12 a decorator-skipped test's line carries the previous test's id.
+        """
+        folded: dict[str, str] = {}
+        held_skips: dict[str, int] = {}  # skip lines seen before any other line of that id
+        out: list[tuple[str, str]] = []
+        for tid, outcome in self.events:
+            if outcome == SKIP:
+                if tid in folded:  # after the test's own outcome: another test's skip
+                    out.append((tid, SKIP))
+                else:
+                    held_skips[tid] = held_skips.get(tid, 0) + 1
+                continue
+            if outcome in (FAIL, ERROR) and held_skips.get(tid):
+                held_skips[tid] -= 1  # skipped, then tearDown/cleanup failed: one test
+            if tid not in folded or _SEVERITY[outcome] > _SEVERITY[folded[tid]]:
+                folded[tid] = outcome
+        out.extend(folded.items())
+        out.extend((tid, SKIP) for tid, n in held_skips.items() for _ in range(n))
+        return sorted(out)
+
     def per_app(self) -> dict[str, Counts]:
         apps: dict[str, Counts] = {}
-        for tid, outcome in self.events:
+        for tid, outcome in self.tests():
             apps.setdefault(tid.split(".", 1)[0], Counts()).add(outcome)
         return dict(sorted(apps.items()))
 
     def totals(self) -> Counts:
         total = Counts()
-        for _, outcome in self.events:
+        tests = self.tests()
+        for _, outcome in tests:
             total.add(outcome)
         # The denominator is what Django found; tests never reported (e.g. their class's
         # setUpClass failed) count as found but not passed.
-        fixtures = sum(1 for t, _ in self.events if t.rsplit(".", 1)[-1] in _FIXTURES)
+        fixtures = sum(1 for t, _ in tests if t.rsplit(".", 1)[-1] in _FIXTURES)
         if self.found is not None:
             reported = total.found - fixtures
             total.not_reported = max(0, self.found - reported)
@@ -160,7 +188,10 @@ def parse(lines: Iterable[str]) -> Results:
         outcome = _norm_status(status)
         if not sub:
             events.append((tid, outcome))
-        elif outcome in (FAIL, ERROR) and _SEVERITY[outcome] > _SEVERITY[subtest_failures.get(tid, OK)]:
+        elif (
+            outcome in (FAIL, ERROR)
+            and _SEVERITY[outcome] > _SEVERITY[subtest_failures.get(tid, OK)]
+        ):
             subtest_failures[tid] = outcome
 
     for raw in lines:

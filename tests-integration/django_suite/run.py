@@ -29,6 +29,7 @@ import platform
 import pprint
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -59,6 +60,9 @@ DEFAULT_DJANGO = "5.2.19"
 # version that may not exist for every Python. The tests that need them skip themselves.
 EXCLUDED_REQUIREMENTS = frozenset({"pylibmc", "pywatchman", "selenium", "geoip2", "black"})
 
+# Longest list of failing test ids put in the .md report (the .json has them all).
+MD_LIST_LIMIT = 200
+
 # Bump to force a rebuild of every conformance venv when the build recipe changes.
 VENV_RECIPE = "1"
 
@@ -80,7 +84,11 @@ def find_python312() -> str:
         return env
     roots = []
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip())
+        roots.append(
+            subprocess.run(
+                ["pyenv", "root"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
     roots.append(os.path.expanduser("~/.pyenv"))
     for root in roots:
         found = sorted(glob.glob(f"{root}/versions/3.12.*/bin/python3.12"))
@@ -92,7 +100,11 @@ def find_python312() -> str:
 
 
 def find_uv() -> str:
-    for cand in (shutil.which("uv"), os.path.expanduser("~/.local/bin/uv"), str(ROOT / ".tools/bin/uv")):
+    for cand in (
+        shutil.which("uv"),
+        os.path.expanduser("~/.local/bin/uv"),
+        str(ROOT / ".tools/bin/uv"),
+    ):
         if cand and os.access(cand, os.X_OK):
             return cand
     raise SetupError("uv not found (make installs it into .tools/bin; or put uv on PATH)")
@@ -114,7 +126,9 @@ def run_checked(argv: list[str], **kw: Any) -> None:
     log("$ " + " ".join(argv))
     proc = subprocess.run(argv, capture_output=True, text=True, **kw)
     if proc.returncode:
-        raise SetupError(f"command failed ({proc.returncode}): {' '.join(argv)}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        raise SetupError(
+            f"command failed ({proc.returncode}): {' '.join(argv)}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
 
 
 # --------------------------------------------------------------------------- sdist
@@ -163,7 +177,9 @@ def filtered_requirements(req_file: Path) -> list[str]:
 def load_plugin(name: str) -> ModuleType:
     path = HERE / "backends" / f"{name}.py"
     if not path.is_file():
-        available = sorted(p.stem for p in (HERE / "backends").glob("*.py") if not p.stem.startswith("_"))
+        available = sorted(
+            p.stem for p in (HERE / "backends").glob("*.py") if not p.stem.startswith("_")
+        )
         raise SetupError(f"no backend plugin {path}; available: {', '.join(available)}")
     spec = importlib.util.spec_from_file_location(f"conformance_backend_{name}", path)
     assert spec and spec.loader
@@ -189,14 +205,24 @@ def dist_name(path: Path) -> str:
     return tomllib.loads((path / "pyproject.toml").read_text())["project"]["name"]
 
 
-_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules", "tests", ".git"}
+_SKIP_DIRS = {
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+    "tests",
+    ".git",
+}
 
 
 def tree_hash(path: Path) -> str:
     """Content hash of a package directory (sources, not caches or tests)."""
     h = hashlib.sha256()
     for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info")
+        )
         for fn in sorted(filenames):
             if fn.endswith((".pyc", ".pyo")):
                 continue
@@ -231,13 +257,26 @@ def ensure_venv(backend: str, version: str, django_src: Path, packages: list[str
             if venv.exists():
                 shutil.rmtree(venv)
             run_checked([uv, "venv", "--quiet", "--python", find_python312(), str(venv)], env=env)
-            run_checked([uv, "pip", "install", "--quiet", "--python", str(py), "-e", str(django_src), *requirements], env=env)
+            run_checked(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    str(py),
+                    "-e",
+                    str(django_src),
+                    *requirements,
+                ],
+                env=env,
+            )
             state = {"base": base_key, "packages": {}}
             state_file.write_text(json.dumps(state))
         if pkgs and state.get("packages") != pkg_key:
             log(f"installing {', '.join(packages)} into the conformance venv")
             argv = [uv, "pip", "install", "--quiet", "--python", str(py), "-e", str(django_src)]
-            for _, path, extras in pkgs:
+            for _, path, _extras in pkgs:
                 argv += ["--reinstall-package", dist_name(path)]
             argv += [f"{path}{extras}" for _, path, extras in pkgs]
             run_checked(argv, env=env)
@@ -252,7 +291,9 @@ def ensure_venv(backend: str, version: str, django_src: Path, packages: list[str
 def stock_settings(django_src: Path) -> dict[str, Any]:
     """Django's own tests/test_sqlite.py for that version, minus DATABASES."""
     ns: dict[str, Any] = {}
-    exec(compile((django_src / "tests" / "test_sqlite.py").read_text(), "test_sqlite.py", "exec"), ns)
+    exec(
+        compile((django_src / "tests" / "test_sqlite.py").read_text(), "test_sqlite.py", "exec"), ns
+    )
     return {k: v for k, v in ns.items() if k.isupper() and k != "DATABASES"}
 
 
@@ -262,11 +303,46 @@ def write_settings(path: Path, django_src: Path, backend_settings: dict[str, Any
     if missing:
         raise SetupError(f"backend configure() yielded DATABASES without {sorted(missing)}")
     values = {**stock_settings(django_src), **backend_settings}
-    body = "".join(f"{k} = {pprint.pformat(v, width=100, sort_dicts=True)}\n" for k, v in sorted(values.items()))
-    path.write_text(f'"""Generated by tests-integration/django_suite/run.py; do not edit."""\n\n{body}')
+    body = "".join(
+        f"{k} = {pprint.pformat(v, width=100, sort_dicts=True)}\n"
+        for k, v in sorted(values.items())
+    )
+    path.write_text(
+        f'"""Generated by tests-integration/django_suite/run.py; do not edit."""\n\n{body}'
+    )
 
 
 # --------------------------------------------------------------------------- report
+
+_LISTS_SCRIPT = """
+import json, django
+django.setup()
+from django.db import connections
+f = connections["default"].features
+skips = f.django_test_skips
+print(json.dumps({
+    "vendor": connections["default"].vendor,
+    "expected_failures": len(f.django_test_expected_failures),
+    "skips": sum(len(v) for v in skips.values()),
+    "skip_reasons": len(skips),
+}))
+"""
+
+
+def backend_lists(venv_py: Path, env: dict[str, str]) -> dict[str, Any]:
+    """How many tests the backend itself marks (features.py): the context for passed ÷ found."""
+    env = {**env, "DJANGO_SETTINGS_MODULE": "conformance_settings"}
+    try:
+        proc = subprocess.run(
+            [str(venv_py), "-c", _LISTS_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+        return {"error": f"could not read features.py lists: {exc}"}
 
 
 def build_report(parsed: results.Results, meta: dict[str, Any]) -> dict[str, Any]:
@@ -291,9 +367,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**Passed {t['passed']:,} of {t['found']:,} found ({t['pass_rate']:.1%})**; "
         f"failed+errors {t['failed_errors']:,}, skipped {t['skipped']:,}, expected failures "
         f"{t['expected_failures']:,}, unexpected successes {t['unexpected_successes']:,}"
-        + (f", not reported {t['not_reported']:,} (found but no status line)" if t.get("not_reported") else "")
+        + (
+            f", not reported {t['not_reported']:,} (found but no status line)"
+            if t.get("not_reported")
+            else ""
+        )
         + ".\n\n"
     )
+    marks = report.get("backend_marks") or {}
+    if "expected_failures" in marks:
+        head += (
+            f"The backend's features.py marks {marks['expected_failures']} expected failures and "
+            f"{marks['skips']} skips ({marks['skip_reasons']} reasons) across the whole suite.\n\n"
+        )
     cols = "| app | found | passed | failed+errors | skipped | expected failures | unexpected successes | passed ÷ found |\n"
     cols += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
     rows = []
@@ -308,20 +394,59 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**{t['pass_rate']:.1%}** |\n"
     )
     tail = ""
-    if report["failing_tests"]:
-        tail += "\n## Failing tests\n\n" + "".join(f"- `{f['id']}` — {f['outcome']}\n" for f in report["failing_tests"])
+    failing = report["failing_tests"]
+    if failing:
+        tail += f"\n## Failing tests ({len(failing)})\n\n" + "".join(
+            f"- `{f['id']}` — {f['outcome']}\n" for f in failing[:MD_LIST_LIMIT]
+        )
+        if len(failing) > MD_LIST_LIMIT:
+            tail += (
+                f"- … and {len(failing) - MD_LIST_LIMIT} more (all listed in the .json report)\n"
+            )
     if report["expected_failures"]:
-        tail += "\n## Expected failures\n\n" + "".join(f"- `{x}`\n" for x in report["expected_failures"])
+        tail += "\n## Expected failures\n\n" + "".join(
+            f"- `{x}`\n" for x in report["expected_failures"]
+        )
     return head + cols + "".join(rows) + tail
 
 
 def git_sha() -> str | None:
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     return None
 
 
 # --------------------------------------------------------------------------- main
+
+
+def run_suite(
+    cmd: list[str], cwd: Path, env: dict[str, str], out: Any, timeout: float | None
+) -> int:
+    """Run runtests.py in its own process group; on timeout/interrupt stop the whole group."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        return proc.wait(timeout=timeout or None)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        log(f"runtests.py timed out after {timeout:.0f} s and was stopped")
+        return -1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,9 +454,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", default="sqlite3", help="plugin name in django_suite/backends/")
     ap.add_argument("--set", dest="appset", default="smoke", choices=sorted(appsets.SETS))
     ap.add_argument("--django", default=DEFAULT_DJANGO, help="pinned Django version (sdist)")
-    ap.add_argument("--parallel", type=int, default=None, help="processes (default: plugin's PARALLEL, else 1)")
+    ap.add_argument(
+        "--parallel", type=int, default=None, help="processes (default: plugin's PARALLEL, else 1)"
+    )
     ap.add_argument("--apps", nargs="+", default=None, help="run these apps instead of the set's")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (settings, server data)")
+    ap.add_argument(
+        "--timeout", type=float, default=0, help="stop runtests.py after N seconds (0: never)"
+    )
     ap.add_argument("--no-report", action="store_true", help="do not write docs/conformance files")
     ap.add_argument("extra", nargs="*", help="extra runtests.py arguments after --")
     args = ap.parse_args(argv)
@@ -342,7 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         django_src = ensure_sdist(args.django, python312)
         tests_dir = django_src / "tests"
         apps = list(args.apps) if args.apps else appsets.resolve(args.appset, tests_dir)
-        venv_py = ensure_venv(args.backend, args.django, django_src, list(getattr(plugin, "PACKAGES", [])))
+        venv_py = ensure_venv(
+            args.backend, args.django, django_src, list(getattr(plugin, "PACKAGES", []))
+        )
     except (SetupError, KeyError, ValueError) as exc:
         print(f"[conformance] set-up failed: {exc}", file=sys.stderr)
         return 2
@@ -360,12 +492,22 @@ def main(argv: list[str] | None = None) -> int:
             write_settings(settings_dir / "conformance_settings.py", django_src, backend_settings)
             cmd = [str(venv_py), "-u", "runtests.py", "--settings", "conformance_settings",
                    "--parallel", str(parallel), "-v", "2", "--noinput", *args.extra, *apps]  # fmt: skip
-            env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
-            env.update(PYTHONPATH=str(settings_dir), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
-            shown = " ".join(cmd[2:9]) + (f" <{len(apps)} apps>" if len(apps) > 3 else " " + " ".join(apps))
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("VIRTUAL_ENV", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")
+            }
+            env.update(
+                PYTHONPATH=str(settings_dir), PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1"
+            )
+            shown = " ".join(cmd[2:9]) + (
+                f" <{len(apps)} apps>" if len(apps) > 3 else " " + " ".join(apps)
+            )
+            lists = backend_lists(venv_py, env)
+            log(f"features.py marks: {lists}")
             log(f"running {shown} (log: {log_path.relative_to(ROOT)})")
             with open(log_path, "w") as out:
-                proc = subprocess.run(cmd, cwd=tests_dir, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                returncode = run_suite(cmd, tests_dir, env, out, args.timeout)
     except SetupError as exc:
         print(f"[conformance] set-up failed: {exc}", file=sys.stderr)
         return 2
@@ -384,14 +526,19 @@ def main(argv: list[str] | None = None) -> int:
         "set": set_name,
         "apps": apps or "all",
         "parallel": parallel,
-        "python": subprocess.run([str(venv_py), "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True).stdout.strip(),
+        "python": subprocess.run(
+            [str(venv_py), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "finished_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_sha": git_sha(),
         "wall_seconds": round(wall, 1),
         "runtests_seconds": parsed.duration,
-        "runtests_exit_code": proc.returncode,
+        "runtests_exit_code": returncode,
         "log": str(log_path.relative_to(ROOT)),
+        "backend_marks": lists,
     }
     report = build_report(parsed, meta)
     t = report["totals"]
@@ -399,7 +546,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(log_path, errors="replace") as fh:
             tail = fh.readlines()[-40:]
         print("".join(tail), file=sys.stderr)
-        print(f"[conformance] runtests.py did not complete (exit {proc.returncode}); see {log_path}", file=sys.stderr)
+        print(
+            f"[conformance] runtests.py did not complete (exit {returncode}); see {log_path}",
+            file=sys.stderr,
+        )
         return 2
     if not args.no_report:
         REPORTS.mkdir(parents=True, exist_ok=True)
@@ -416,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     for f in report["failing_tests"][:50]:
         log(f"  {f['outcome']}: {f['id']}")
     bad = t["failed_errors"] + t["unexpected_successes"]
-    return 1 if bad or proc.returncode else 0
+    return 1 if bad or returncode else 0
 
 
 if __name__ == "__main__":

@@ -162,7 +162,9 @@ class FaultProxy:
 
     async def _serve(self) -> None:
         self._release = asyncio.Event()
-        self._server = await asyncio.start_server(self._handle, self.host, self._requested_port, ssl=self._ssl)
+        self._server = await asyncio.start_server(
+            self._handle, self.host, self._requested_port, ssl=self._ssl
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _shutdown(self) -> None:
@@ -201,7 +203,9 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ controls (any thread)
 
-    def set_latency(self, ms: float | None = None, *, up_ms: float | None = None, down_ms: float | None = None) -> None:
+    def set_latency(
+        self, ms: float | None = None, *, up_ms: float | None = None, down_ms: float | None = None
+    ) -> None:
         """Delay added to every chunk, per direction (up = client to upstream)."""
         if ms is not None:
             self.latency_up = self.latency_down = ms / 1000
@@ -216,12 +220,21 @@ class FaultProxy:
         with self._lock:
             self._faults.append(fault)
 
-    def http_error(self, status: int, *, times: int = 1, retry_after: float | None = None, body: bytes | None = None) -> None:
+    def http_error(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+    ) -> None:
         """HTTP mode: answer the next ``times`` requests with ``status`` (not forwarded)."""
         if not self.http:
             raise ValueError("http_error() needs FaultProxy(http=True)")
         reason = _REASONS.get(status, "Error")
-        payload = body if body is not None else f'{{"error": "{status} {reason} (fault proxy)"}}'.encode()
+        payload = (
+            body if body is not None else f'{{"error": "{status} {reason} (fault proxy)"}}'.encode()
+        )
         self._push(_Fault("http", times, status=status, retry_after=retry_after, body=payload))
 
     def drop(self, *, times: int = 1) -> None:
@@ -395,7 +408,9 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ HTTP mode
 
-    async def _http_session(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
+    async def _http_session(
+        self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter
+    ) -> None:
         """Per-request faults on a keep-alive connection; forwarded requests go upstream."""
         ureader: asyncio.StreamReader | None = None
         uwriter: asyncio.StreamWriter | None = None
@@ -425,7 +440,9 @@ class FaultProxy:
                 if _is_upgrade(head) or (fault and fault.kind == "reset"):
                     # Websocket (or a reset fault): from here on the connection is a raw pipe.
                     reset_after = fault.after_bytes if fault and fault.kind == "reset" else None
-                    await self._pipe_both(creader, cwriter, ureader, uwriter, reset_after, first_up=head + body)
+                    await self._pipe_both(
+                        creader, cwriter, ureader, uwriter, reset_after, first_up=head + body
+                    )
                     return
                 await asyncio.sleep(self.latency_up)
                 self.stats.bytes_up += len(head) + len(body)
@@ -523,18 +540,36 @@ def _abort_with_rst(writer: asyncio.StreamWriter) -> None:
 # ---------------------------------------------------------------------- CLI
 
 
-def main(argv: list[str] | None = None, *, on_ready: Callable[[FaultProxy], Awaitable[None] | None] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m faults.proxy", description="Latency/fault TCP proxy on 127.0.0.1")
+def main(
+    argv: list[str] | None = None,
+    *,
+    on_ready: Callable[[FaultProxy], Awaitable[None] | None] | None = None,
+) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m faults.proxy", description="Latency/fault TCP proxy on 127.0.0.1"
+    )
     ap.add_argument("--upstream", required=True, help="HOST:PORT to forward to")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--latency-ms", type=float, default=0.0, help="added each way")
     ap.add_argument("--http", action="store_true", help="parse HTTP/1.1 requests")
-    ap.add_argument("--tls", action="store_true", help="terminate TLS (self-signed cert via openssl)")
+    ap.add_argument(
+        "--tls", action="store_true", help="terminate TLS (self-signed cert via openssl)"
+    )
     args = ap.parse_args(argv)
     host, _, port = args.upstream.rpartition(":")
-    proxy = FaultProxy((host or "127.0.0.1", int(port)), port=args.port, latency_ms=args.latency_ms, http=args.http, tls=args.tls)
+    proxy = FaultProxy(
+        (host or "127.0.0.1", int(port)),
+        port=args.port,
+        latency_ms=args.latency_ms,
+        http=args.http,
+        tls=args.tls,
+    )
     proxy.start()
-    print(f"listening on {proxy.host}:{proxy.port} -> {args.upstream}" + (f" (TLS, cert {proxy.cert_path})" if proxy.tls else ""), flush=True)
+    print(
+        f"listening on {proxy.host}:{proxy.port} -> {args.upstream}"
+        + (f" (TLS, cert {proxy.cert_path})" if proxy.tls else ""),
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

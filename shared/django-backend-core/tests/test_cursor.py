@@ -6,7 +6,6 @@ import datetime
 from collections.abc import Sequence
 
 import pytest
-
 from django_backend_core import dbapi
 from django_backend_core.cursor import Cursor
 from django_backend_core.metrics import RoundTrips
@@ -227,7 +226,9 @@ def test_adapt_and_inline_params(transport) -> None:
         inline_param=lambda v: str(v) if type(v) is int else None,
     )
     conn.cursor().execute("INSERT INTO t VALUES (%s, %s, %s)", [7, datetime.date(2020, 1, 2), "x"])
-    assert transport.sent[-1][1] == Statement("INSERT INTO t VALUES (7, $1, $2)", ["2020-01-02", "x"])
+    assert transport.sent[-1][1] == Statement(
+        "INSERT INTO t VALUES (7, $1, $2)", ["2020-01-02", "x"]
+    )
     conn.cursor().execute("INSERT INTO t VALUES (%(a)s, %(a)s)", {"a": datetime.date(2021, 1, 1)})
     assert transport.sent[-1][1] == Statement("INSERT INTO t VALUES ($1, $1)", ["2021-01-01"])
 

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from django.db.utils import DatabaseErrorWrapper
-
 from django_backend_core import dbapi
 from django_backend_core.metrics import RoundTrips
 

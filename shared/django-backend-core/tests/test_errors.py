@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from django_backend_core import dbapi
 from django_backend_core.errors import SQLITE_RULES, ErrorMapper, Rule, sqlite_name
 from django_backend_core.secrets import Redactor

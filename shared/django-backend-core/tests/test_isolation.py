@@ -51,9 +51,7 @@ def test_every_module_imports_without_store_libraries():
     for name in ("metrics", "servers", "testing"):
         assert f"django_backend_core.{name}" in modules
     loaded = result["loaded"]
-    leaked = sorted(
-        m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)
-    )
+    leaked = sorted(m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert leaked == []
 
 

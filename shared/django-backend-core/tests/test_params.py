@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from django_backend_core.dbapi import ProgrammingError
 from django_backend_core.params import count_placeholders, scan, split_statements, translate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # --- fragment generators --------------------------------------------------------------------
 # Each fragment knows its source text and what translate must turn it into. Fragments are
@@ -61,24 +60,50 @@ single = quoted("'", "'", "''")
 double = quoted('"', '"', '""')
 backtick = quoted("`", "`", "``")
 bracket = quoted("[", "]", None)
-line_comment = inner(["'", '"']).filter(lambda b: "\n" not in b).map(
-    lambda b: Frag(f"--{b}\n", undouble(f"--{b}\n"))
+line_comment = (
+    inner(["'", '"'])
+    .filter(lambda b: "\n" not in b)
+    .map(lambda b: Frag(f"--{b}\n", undouble(f"--{b}\n")))
 )
-block_comment = inner(["'", '"', "/"]).filter(lambda b: "*/" not in b and "/*" not in b and not b.endswith("*")).map(
-    lambda b: Frag(f"/*{b}*/", undouble(f"/*{b}*/"))
+block_comment = (
+    inner(["'", '"', "/"])
+    # exactly one opener and one closer in the whole comment, also across the edges
+    # ("/*" + "/" + "*/" would open a nested comment in PostgreSQL)
+    .filter(lambda b: "/*" not in f"/*{b}*/"[1:] and f"/*{b}*/".find("*/") == len(b) + 2)
+    .map(lambda b: Frag(f"/*{b}*/", undouble(f"/*{b}*/")))
 )
-dollar_quoted = st.tuples(st.sampled_from(["", "tag", "_x1"]), inner(["'", '"'])).filter(
-    lambda tb: f"${tb[0]}$" not in tb[1] and not tb[1].endswith("$")
-).map(lambda tb: Frag(f"${tb[0]}${tb[1]}${tb[0]}$", undouble(f"${tb[0]}${tb[1]}${tb[0]}$")))
-e_string = inner(["\\'", "''", '"']).filter(
-    lambda b: "'" not in b.replace("\\'", "").replace("''", "") and not b.endswith("\\")
-    and "\\\\'" not in b
-).map(lambda b: Frag(f"E'{b}'", undouble(f"E'{b}'")))
-cql_comment = inner(["'"]).filter(lambda b: "\n" not in b).map(
-    lambda b: Frag(f"//{b}\n", undouble(f"//{b}\n"))
+dollar_quoted = (
+    st.tuples(st.sampled_from(["", "tag", "_x1"]), inner(["'", '"']))
+    .filter(lambda tb: f"${tb[0]}$" not in tb[1] and not tb[1].endswith("$"))
+    .map(lambda tb: Frag(f"${tb[0]}${tb[1]}${tb[0]}$", undouble(f"${tb[0]}${tb[1]}${tb[0]}$")))
+)
+e_string = (
+    inner(["\\'", "''", '"'])
+    .filter(
+        lambda b: (
+            "'" not in b.replace("\\'", "").replace("''", "")
+            and not b.endswith("\\")
+            and "\\\\'" not in b
+        )
+    )
+    .map(lambda b: Frag(f"E'{b}'", undouble(f"E'{b}'")))
+)
+cql_comment = (
+    inner(["'"])
+    .filter(lambda b: "\n" not in b)
+    .map(lambda b: Frag(f"//{b}\n", undouble(f"//{b}\n")))
 )
 
-COMMON = [code, percent_escape, lone_percent, single, double, line_comment, block_comment, dollar_quoted]
+COMMON = [
+    code,
+    percent_escape,
+    lone_percent,
+    single,
+    double,
+    line_comment,
+    block_comment,
+    dollar_quoted,
+]
 BY_DIALECT = {
     "sqlite": COMMON + [backtick, bracket],
     "postgres": COMMON + [backtick, e_string],
@@ -308,7 +333,9 @@ def test_split_does_not_treat_begin_transaction_as_a_body():
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.lists(st.one_of(code, single, double, dollar_quoted, block_comment), min_size=1, max_size=5)
+        st.lists(
+            st.one_of(code, single, double, dollar_quoted, block_comment), min_size=1, max_size=5
+        )
         .map(lambda fs: "x " + " ".join(f.src for f in fs))
         .filter(lambda s: ";" not in "".join(t for k, t in scan(s) if k == "code")),
         min_size=1,
@@ -318,3 +345,26 @@ def test_split_does_not_treat_begin_transaction_as_a_body():
 def test_split_roundtrip(statements):
     script = ";\n".join(statements) + ";"
     assert split_statements(script) == [s.strip() for s in statements]
+
+
+def test_long_sql_same_result_as_short_sql():
+    # SQL longer than the cache limit takes the uncached path; results must not differ.
+    row = "(%s, '%s;%%', \"c%%\", %s)"
+    big = "INSERT INTO t VALUES " + ", ".join([row] * 600)
+    params = list(range(1200))
+    assert len(big) > 8192
+    sql, args = translate(big, params, "dollar")
+    first = "($1, '%s;%', \"c%\", $2)"
+    assert sql.startswith("INSERT INTO t VALUES " + first + ", ($3, '%s;%'")
+    assert sql.endswith("($1199, '%s;%', \"c%\", $1200)")
+    assert args == params
+    assert translate(big, params, "dollar") == (sql, args)  # the remembered parse
+    with pytest.raises(ProgrammingError):
+        translate(big, params[:-1], "dollar")
+
+
+def test_sql_without_percent_is_returned_as_is():
+    sql = "SELECT 'a', \"b\" -- c"
+    assert translate(sql, []) == (sql, [])
+    with pytest.raises(ProgrammingError):
+        translate(sql, [1])

@@ -7,7 +7,6 @@ import logging
 import pickle
 
 import pytest
-
 from django_backend_core import dbapi
 from django_backend_core.errors import SQLITE_RULES, ErrorMapper
 from django_backend_core.secrets import (
@@ -170,3 +169,10 @@ def test_assert_no_secret_fails_without_printing_the_secret():
 
         assert_no_secret(b"x=" + quote(TOKEN, safe="").encode(), Secret(TOKEN))
     assert_no_secret("clean", TOKEN, None, "")
+
+
+def test_logging_filter_survives_bad_format_args():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d items", (TOKEN,), None)
+    assert RedactingFilter(Redactor(TOKEN)).filter(record)
+    assert_no_secret(record.getMessage(), TOKEN)
+    assert record.getMessage().startswith("%d items")

@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from django_backend_core.secrets import Redactor
 from django_backend_core.servers import LocalServer, free_port, http_ready, tcp_ready
 from django_backend_core.testing import server_fixture
@@ -78,9 +77,7 @@ def test_tcp_ready_start_url_and_stop_by_pid():
 
 
 def test_http_readiness_waits_for_late_server():
-    server = LocalServer(
-        [PY, "-c", HTTP_SERVER, "{port}", "0.6"], ready="http:/health", timeout=20
-    )
+    server = LocalServer([PY, "-c", HTTP_SERVER, "{port}", "0.6"], ready="http:/health", timeout=20)
     started = time.monotonic()
     with server:
         assert time.monotonic() - started >= 0.6
@@ -192,3 +189,46 @@ def test_server_fixture_factory(tiny_server):
     assert isinstance(tiny_server, LocalServer) and tiny_server.running
     assert http_ready(tiny_server.host, tiny_server.port, "/health")
     assert os.getpgid(tiny_server.pid) == tiny_server.pid  # own process group
+
+
+@pytest.mark.parametrize("listening", [True, False])
+def test_port_taken_meanwhile_is_retried_on_a_new_port(monkeypatch, listening):
+    # listening: caught before the start; bound only: the server dies with EADDRINUSE.
+    import django_backend_core.servers as servers_mod
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    if listening:
+        taken.listen()
+    taken_port = taken.getsockname()[1]
+    real_free_port = servers_mod.free_port
+    ports = iter([taken_port])
+    monkeypatch.setattr(
+        servers_mod, "free_port", lambda host="127.0.0.1": next(ports, None) or real_free_port(host)
+    )
+    try:
+        server = LocalServer([PY, "-c", HTTP_SERVER, "{port}", "0"], ready="http:/health")
+        assert server.port == taken_port
+        with server:
+            assert server.port != taken_port
+            assert str(server.port) in server.argv
+            assert http_ready(server.host, server.port, "/health")
+    finally:
+        taken.close()
+
+
+def test_explicit_port_in_use_is_an_error_not_a_retry():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    try:
+        server = LocalServer([PY, "-c", HTTP_SERVER, "{port}", "0"], port=port, timeout=20)
+        with pytest.raises(RuntimeError, match="exited with code 1") as info:
+            server.start()
+        assert "Address already in use" in str(info.value)
+        assert gone(server.pid)
+        taken.listen()
+        with pytest.raises(RuntimeError, match="already in use by another process"):
+            LocalServer([PY, "-c", HTTP_SERVER, "{port}", "0"], port=port).start()
+    finally:
+        taken.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-
 from django_backend_core.settings import is_int, is_url, lookup, one_of, validate
 
 
@@ -55,7 +54,12 @@ def test_validator_outcomes():
         validate(
             {"A": 1, "B": 2, "C": 3, "D": 4},
             backend="b",
-            validators={"A": lambda v: True, "B": lambda v: False, "C": raises, "D": lambda v: "odd"},
+            validators={
+                "A": lambda v: True,
+                "B": lambda v: False,
+                "C": raises,
+                "D": lambda v: "odd",
+            },
         )
     assert info.value.invalid == {
         "B": "invalid value (got 2)",

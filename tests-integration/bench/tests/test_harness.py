@@ -27,7 +27,9 @@ def test_spread():
 
 def test_time_samples_calls_and_setup():
     calls, setups = [], []
-    samples = harness.time_samples(lambda: calls.append(1), repeats=4, warmup=2, number=3, setup=lambda: setups.append(1))
+    samples = harness.time_samples(
+        lambda: calls.append(1), repeats=4, warmup=2, number=3, setup=lambda: setups.append(1)
+    )
     assert len(samples) == 4 and all(s >= 0 for s in samples)
     assert len(calls) == (2 + 4) * 3 and len(setups) == 2 + 4
     with pytest.raises(ValueError):

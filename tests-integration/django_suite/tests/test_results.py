@@ -128,3 +128,33 @@ def test_unreported_tests_lower_the_pass_rate():
 def test_noise_is_ignored(line):
     r = results.parse([line])
     assert r.events == [] and r.found is None
+
+
+def test_teardown_errors_fold_into_one_test():
+    lines = [
+        "Found 3 test(s).",
+        "test_a (app.tests.T.test_a) ... ok",
+        "test_a (app.tests.T.test_a) ... ERROR",  # passed, then _post_teardown failed
+        "test_b (app.tests.T.test_b) ... ERROR",
+        "test_b (app.tests.T.test_b) ... ERROR",  # error, then cleanup error
+        "test_c (app.tests.T.test_c) ... skipped 'no'",
+        "test_c (app.tests.T.test_c) ... ERROR",  # skipped, then tearDown failed
+    ]
+    t = results.parse(lines).totals()
+    assert (t.found, t.passed, t.errors, t.skipped, t.not_reported) == (3, 0, 3, 0, 0)
+
+
+def test_parallel_skip_lines_with_previous_test_id_count_separately():
+    # Under --parallel on Python 3.12 a decorator-skipped test reports with the id of the
+    # test started before it: the line after test_a's own outcome is another test.
+    lines = [
+        "Found 4 test(s).",
+        "test_a (app.tests.T.test_a) ... ok",
+        "test_a (app.tests.T.test_a) ... skipped 'mysql only'",
+        "test_a (app.tests.T.test_a) ... skipped 'mysql only'",
+        "test_d (app.tests.T.test_d) ... FAIL",
+    ]
+    r = results.parse(lines)
+    t = r.totals()
+    assert (t.found, t.passed, t.skipped, t.failed, t.not_reported) == (4, 1, 2, 1, 0)
+    assert r.failing() == [{"id": "app.tests.T.test_d", "outcome": "FAIL"}]

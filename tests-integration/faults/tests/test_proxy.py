@@ -101,13 +101,13 @@ def _roundtrip(port, payload=b"ping"):
 
 
 def test_raw_latency_each_way(echo):
-    with FaultProxy(echo, latency_ms=60) as p:
+    with FaultProxy(echo, latency_ms=150) as p:
         got, rtt = _roundtrip(p.port)
         assert got == b"ping"
-        assert rtt >= 0.12  # 60 ms up + 60 ms down
+        assert rtt >= 0.3  # 150 ms up + 150 ms down
         p.set_latency(0)
         got, rtt = _roundtrip(p.port)
-        assert got == b"ping" and rtt < 0.12
+        assert got == b"ping" and rtt < 0.3
         assert p.stats.connections == 2 and p.stats.bytes_up == 8 and p.stats.bytes_down == 8
 
 
@@ -143,7 +143,9 @@ def test_http_429_with_retry_after_then_502_503_then_pass(upstream):
 def test_http_post_body_forwarded(upstream):
     with FaultProxy(upstream.server_address, http=True) as p:
         conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
-        conn.request("POST", "/", body=b'{"sql": "select 1"}', headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/", body=b'{"sql": "select 1"}', headers={"Content-Type": "application/json"}
+        )
         resp = conn.getresponse()
         assert resp.status == 200 and resp.read() == b'{"sql": "select 1"}'
 
@@ -172,7 +174,9 @@ def test_reset_mid_response(upstream):
         p.reset(after_bytes=40)
         conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
         conn.request("GET", "/big")
-        with pytest.raises((ConnectionResetError, http.client.IncompleteRead, http.client.RemoteDisconnected)):
+        with pytest.raises(
+            (ConnectionResetError, http.client.IncompleteRead, http.client.RemoteDisconnected)
+        ):
             resp = conn.getresponse()
             resp.read()
         assert p.stats.faults["reset"] == 1
@@ -240,13 +244,23 @@ def test_tls_termination(upstream):
         resp = conn.getresponse()
         assert resp.status == 200 and resp.read().startswith(b"hello")
         with pytest.raises(ssl.SSLError):  # untrusted without the cert
-            bad = http.client.HTTPSConnection("127.0.0.1", p.port, context=ssl.create_default_context(), timeout=10)
+            bad = http.client.HTTPSConnection(
+                "127.0.0.1", p.port, context=ssl.create_default_context(), timeout=10
+            )
             bad.request("GET", "/")
 
 
 def test_cli(echo):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "faults.proxy", "--upstream", f"{echo[0]}:{echo[1]}", "--latency-ms", "1"],
+        [
+            sys.executable,
+            "-m",
+            "faults.proxy",
+            "--upstream",
+            f"{echo[0]}:{echo[1]}",
+            "--latency-ms",
+            "1",
+        ],
         cwd=FAULTS.parent,
         stdout=subprocess.PIPE,
         text=True,

@@ -9,7 +9,9 @@ class DatabaseClient(BaseDatabaseClient):
     executable_name = "cqlsh"
 
     @classmethod
-    def settings_to_cmd_args_env(cls, settings_dict: dict[str, Any], parameters: list[str]) -> tuple[list[str], dict[str, str] | None]:
+    def settings_to_cmd_args_env(
+        cls, settings_dict: dict[str, Any], parameters: list[str]
+    ) -> tuple[list[str], dict[str, str] | None]:
         args = [cls.executable_name]
         env = None
         if settings_dict.get("USER"):

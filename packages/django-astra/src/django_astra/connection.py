@@ -55,10 +55,19 @@ class CassandraConnection:
         for key in _LEGACY_PROFILE_KEYS:
             if key in cluster_kwargs:
                 profile_kwargs["retry_policy" if "retry" in key else key] = cluster_kwargs.pop(key)
-        profile_kwargs.setdefault("load_balancing_policy", TokenAwarePolicy(DCAwareRoundRobinPolicy()))
+        profile_kwargs.setdefault(
+            "load_balancing_policy", TokenAwarePolicy(DCAwareRoundRobinPolicy())
+        )
         self.astra = params["astra"]
-        cl = _consistency(params.get("consistency"), ConsistencyLevel.LOCAL_QUORUM if self.astra else ConsistencyLevel.LOCAL_ONE)
-        if self.astra and cl in (ConsistencyLevel.ONE, ConsistencyLevel.ANY, ConsistencyLevel.LOCAL_ONE):
+        cl = _consistency(
+            params.get("consistency"),
+            ConsistencyLevel.LOCAL_QUORUM if self.astra else ConsistencyLevel.LOCAL_ONE,
+        )
+        if self.astra and cl in (
+            ConsistencyLevel.ONE,
+            ConsistencyLevel.ANY,
+            ConsistencyLevel.LOCAL_ONE,
+        ):
             raise dbapi.ProgrammingError(
                 f"Astra DB refuses writes at {ConsistencyLevel.value_to_name[cl]}; use LOCAL_QUORUM (the default)."
             )
@@ -68,7 +77,9 @@ class CassandraConnection:
         )
         if params.get("request_timeout") is not None:
             profile_kwargs["request_timeout"] = float(params["request_timeout"])
-        cluster_kwargs["execution_profiles"] = {EXEC_PROFILE_DEFAULT: ExecutionProfile(**profile_kwargs)}
+        cluster_kwargs["execution_profiles"] = {
+            EXEC_PROFILE_DEFAULT: ExecutionProfile(**profile_kwargs)
+        }
         try:
             self.cluster = Cluster(**cluster_kwargs)
             self.session = self.cluster.connect()
@@ -113,7 +124,9 @@ class CassandraConnection:
                 self.prepared.popitem(last=False)
         return ps
 
-    def statement(self, cql: str, params: Sequence[Any] | Mapping[str, Any] | None) -> tuple[Any, Any]:
+    def statement(
+        self, cql: str, params: Sequence[Any] | Mapping[str, Any] | None
+    ) -> tuple[Any, Any]:
         """Django-style ``%s`` / ``%(name)s`` CQL to a prepared statement and its bound values."""
         if params is None:
             return SimpleStatement(cql), None
@@ -135,7 +148,11 @@ class CassandraConnection:
                 stmt, values = self.statement(cql, params)
             else:
                 stmt, values = cql, params
-                if isinstance(stmt, SimpleStatement) and isinstance(values, Mapping) and not _is_batch(stmt):
+                if (
+                    isinstance(stmt, SimpleStatement)
+                    and isinstance(values, Mapping)
+                    and not _is_batch(stmt)
+                ):
                     prepared, values = self.statement(stmt.query_string, values)
                     if stmt.fetch_size and hasattr(prepared, "bind"):
                         b = prepared.bind(values)
@@ -153,8 +170,12 @@ class CassandraConnection:
         except Exception as e:  # noqa: BLE001
             raise map_error(e, self.redactor) from None
 
-    def batch(self, statements: Sequence[tuple[str, Any]], *, logged: bool = True, counter: bool = False) -> Any:
-        kind = BatchType.COUNTER if counter else (BatchType.LOGGED if logged else BatchType.UNLOGGED)
+    def batch(
+        self, statements: Sequence[tuple[str, Any]], *, logged: bool = True, counter: bool = False
+    ) -> Any:
+        kind = (
+            BatchType.COUNTER if counter else (BatchType.LOGGED if logged else BatchType.UNLOGGED)
+        )
         b = BatchStatement(batch_type=kind)
         try:
             for cql, params in statements:
@@ -208,7 +229,9 @@ def connection_params(settings_dict: dict[str, Any]) -> dict[str, Any]:
             )
     keyspace = settings_dict.get("NAME")
     if not keyspace:
-        raise ImproperlyConfigured("settings.DATABASES is improperly configured: NAME (the keyspace) is required.")
+        raise ImproperlyConfigured(
+            "settings.DATABASES is improperly configured: NAME (the keyspace) is required."
+        )
     cloud = conn_opts.get("cloud")
     astra = bool(cloud) or bool(opts.get("astra"))
     if not cloud:
@@ -220,7 +243,9 @@ def connection_params(settings_dict: dict[str, Any]) -> dict[str, Any]:
             conn_opts.setdefault("port", int(settings_dict["PORT"]))
         conn_opts.setdefault("protocol_version", 4)
     if settings_dict.get("USER") and "auth_provider" not in conn_opts:
-        conn_opts["auth_provider"] = PlainTextAuthProvider(settings_dict["USER"], settings_dict.get("PASSWORD") or "")
+        conn_opts["auth_provider"] = PlainTextAuthProvider(
+            settings_dict["USER"], settings_dict.get("PASSWORD") or ""
+        )
     conn_opts.setdefault("connect_timeout", float(opts.get("connect_timeout", 10)))
     return {
         "keyspace": keyspace,

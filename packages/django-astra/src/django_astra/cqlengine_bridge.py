@@ -43,13 +43,36 @@ class _SessionProxy:
                 if wrapper.queries_logged:
                     text = getattr(query, "query_string", query)
                     wrapper.queries_log.append(
-                        {"sql": f"{text} -- params: {params!r}" if params else str(text), "time": f"{time.monotonic() - start:.3f}"}
+                        {
+                            "sql": f"{text} -- params: {params!r}" if params else str(text),
+                            "time": f"{time.monotonic() - start:.3f}",
+                        }
                     )
 
     def __getattr__(self, name: str) -> Any:
         wrapper = self._wrapper
         wrapper.ensure_connection()
         return getattr(wrapper.connection.session, name)
+
+
+def execute_prepared(alias: str, cql: str, values: list[Any]) -> list[Any]:
+    """Run a ``?``-style statement prepared once per connection; rows as dicts."""
+    from django.db import connections
+
+    wrapper = connections[alias]
+    with wrapper.wrap_database_errors:
+        if wrapper.connection is None:
+            wrapper.ensure_connection()
+        conn = wrapper.connection
+        if not wrapper.queries_logged:
+            return conn.run_prepared(cql, values)
+        start = time.monotonic()
+        try:
+            return conn.run_prepared(cql, values)
+        finally:
+            wrapper.queries_log.append(
+                {"sql": f"{cql} -- params: {values!r}", "time": f"{time.monotonic() - start:.3f}"}
+            )
 
 
 def _timeout(t: Any) -> Any:

@@ -28,7 +28,9 @@ class DatabaseCreation(BaseDatabaseCreation):
         else:
             if not keepdb and raw.keyspace_exists(name):
                 raw.execute(f'DROP KEYSPACE IF EXISTS "{name}"')
-            keyspace_ops.create_keyspace(raw, name, conn.settings_dict.get("OPTIONS", {}).get("replication"))
+            keyspace_ops.create_keyspace(
+                raw, name, conn.settings_dict.get("OPTIONS", {}).get("replication")
+            )
         return name
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
@@ -45,7 +47,9 @@ class DatabaseCreation(BaseDatabaseCreation):
     def _clone_test_db(self, suffix: Any, verbosity: int, keepdb: bool = False) -> None:
         from django.db.utils import NotSupportedError
 
-        raise NotSupportedError("Parallel test keyspaces are not supported; run tests with --parallel 1.")
+        raise NotSupportedError(
+            "Parallel test keyspaces are not supported; run tests with --parallel 1."
+        )
 
     def serialize_db_to_string(self) -> str:
         return ""

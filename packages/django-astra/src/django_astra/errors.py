@@ -31,7 +31,9 @@ def map_error(exc: BaseException, redactor: Redactor | None = None) -> dbapi.Err
     code = getattr(exc, "code", None)
     payload: Any = {"driver_error": type(exc).__name__, "message": msg}
     cls: type[dbapi.Error]
-    if isinstance(exc, (NoHostAvailable, OperationTimedOut, ConnectionException, ConnectionShutdown, OSError)):
+    if isinstance(
+        exc, (NoHostAvailable, OperationTimedOut, ConnectionException, ConnectionShutdown, OSError)
+    ):
         cls = dbapi.OperationalError
         if isinstance(exc, NoHostAvailable):
             msg = "Cassandra unreachable (no host available): " + msg

@@ -22,7 +22,9 @@ class DatabaseIntrospection(BaseDatabaseIntrospection):
         table = ks.tables[table_name]
         pks = {c.name for c in table.primary_key}
         return [
-            FieldInfo(c.name, c.cql_type, None, None, None, None, c.name not in pks, None, None, None)
+            FieldInfo(
+                c.name, c.cql_type, None, None, None, None, c.name not in pks, None, None, None
+            )
             for c in table.columns.values()
         ]
 

@@ -14,8 +14,17 @@ class DatabaseOperations(BaseDatabaseOperations):
             return name
         return '"' + name.replace('"', '""') + '"'
 
-    def sql_flush(self, style: Any, tables: list[str], *, reset_sequences: bool = False, allow_cascade: bool = False) -> list[str]:
-        return [f"{style.SQL_KEYWORD('TRUNCATE')} {style.SQL_FIELD(self.quote_name(t))}" for t in tables]
+    def sql_flush(
+        self,
+        style: Any,
+        tables: list[str],
+        *,
+        reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        return [
+            f"{style.SQL_KEYWORD('TRUNCATE')} {style.SQL_FIELD(self.quote_name(t))}" for t in tables
+        ]
 
     def execute_sql_flush(self, sql_list: list[str]) -> None:
         with self.connection.cursor() as cursor:
@@ -37,7 +46,9 @@ class DatabaseOperations(BaseDatabaseOperations):
     def adapt_timefield_value(self, value: Any) -> Any:
         return value
 
-    def adapt_decimalfield_value(self, value: Any, max_digits: Any = None, decimal_places: Any = None) -> Any:
+    def adapt_decimalfield_value(
+        self, value: Any, max_digits: Any = None, decimal_places: Any = None
+    ) -> Any:
         return value
 
     def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:

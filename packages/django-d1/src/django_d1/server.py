@@ -209,8 +209,15 @@ class Database:
         self.path = path
         self.lock = threading.Lock()
         self.guard = _Guard()
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # cached_statements=0: the authorizer must see every statement (a cached statement is
+        # not re-prepared, so its writes/refusals would go unnoticed).
+        conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, cached_statements=0
+        )
         conn.execute("PRAGMA foreign_keys = ON")
+        # Local durability trade-off (D1 replicates; a dev server need not fsync every commit).
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB)")
         conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_PARAMS)
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)

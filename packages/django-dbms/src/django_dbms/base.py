@@ -151,6 +151,15 @@ class DatabaseWrapper(RemoteSQLiteDatabaseWrapper):
     def _start_transaction_under_autocommit(self):
         self.connection.begin()
 
+    def _set_autocommit(self, autocommit):
+        """Autocommit off = writes begin a transaction implicitly (sqlite3's legacy mode);
+        switching it back on commits an open transaction, as sqlite3 does."""
+        transport = self.connection.transport.inner
+        transport.autobegin = not autocommit
+        if autocommit and transport.in_transaction:
+            with self.wrap_database_errors:
+                transport.commit()
+
     def _savepoint_allowed(self):
         return self.in_atomic_block
 

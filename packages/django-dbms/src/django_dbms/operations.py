@@ -12,6 +12,10 @@ def _unhex(value, expression, connection):
 class DatabaseOperations(RemoteOperations):
     compiler_module = "django_dbms.compiler"
 
+    def bulk_batch_size(self, fields, objs):
+        """At most 100 bound arguments per statement (sqlite3's 500 for one field is too many)."""
+        return max(1, self.connection.features.max_query_params // max(len(fields), 1))
+
     def get_db_converters(self, expression):
         converters = super().get_db_converters(expression)
         if expression.output_field.get_internal_type() == "BinaryField":

@@ -8,18 +8,20 @@ statement (with the core's literal-aware scanner) to fix all three:
 
 * unaliased items of the outermost SELECT list whose names would collide or be reordered get
   an alias, and the names Django should see are computed the way SQLite names columns;
-* a ``;`` inside a literal, comment or trigger body is refused with a clear error;
+* SQL where a ``;``-separated piece reads ``begin``/``commit``/``rollback`` (the Worker would
+  intercept it, even inside a literal) is refused with a clear error;
 * the statement's kind (read / DML / other) and whether it already has ``RETURNING`` decide
   how the transport obtains rowcount and lastrowid in the same round trip.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from django_backend_core import dbapi
-from django_backend_core.params import scan, split_statements
+from django_backend_core.params import scan
 
 _TOKEN = re.compile(r"\s+|[A-Za-z_][A-Za-z0-9_$]*|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+|.", re.S)
 _INT_NAME = re.compile(r"^(?:0|[1-9][0-9]*)$")
@@ -79,6 +81,7 @@ class Shape:
     verb: str = ""  # INSERT/UPDATE/DELETE/REPLACE for DML
 
 
+@functools.lru_cache(maxsize=1024)
 def transaction_command(sql: str) -> tuple[str, str | None] | None:
     """``("begin"|"commit"|"rollback"|"savepoint"|"release"|"rollback_to", name)`` or None."""
     m = _TX.match(sql)
@@ -131,20 +134,17 @@ def tokens(sql: str) -> list[Tok]:
 
 
 def check_semicolons(sql: str, toks: list[Tok]) -> None:
-    """workers-dbms splits on every ``;``: refuse the ones that are not statement ends."""
-    for t in toks:
-        if t.kind in ("quoted", "comment") and ";" in t.text:
-            raise dbapi.NotSupportedError(
-                "workers-dbms splits every query on ';', including the ';' inside this "
-                f"{'comment' if t.kind == 'comment' else 'literal'}: "
-                "pass the value as a query parameter instead of writing it into the SQL."
-            )
-    if ";" in sql and len(split_statements(sql)) < sum(
-        1 for t in toks if t.kind == "punct" and t.text == ";" and t.depth == 0
-    ):
+    """workers-dbms splits every query on ``;`` and intercepts a piece that reads exactly
+    ``begin``/``commit``/``rollback``, wherever the ``;`` is: refuse SQL that would trigger it
+    by accident (a literal or comment like ``'x;commit;y'``)."""
+    if ";" not in sql:
+        return
+    pieces = [p.strip().lower() for p in sql.split(";")]
+    if any(p in ("begin", "commit", "rollback") for p in pieces):
         raise dbapi.NotSupportedError(
-            "workers-dbms splits every query on ';', so a CREATE TRIGGER body with several "
-            "statements cannot be sent; create the trigger with a single-statement body."
+            "workers-dbms splits every query on ';' and would run a 'begin', 'commit' or "
+            "'rollback' it finds between two ';' (here inside a literal or comment): pass the "
+            "value as a query parameter, or use the transaction API (atomic())."
         )
 
 
@@ -174,7 +174,23 @@ def _item_name(item: list[Tok]) -> tuple[str, bool]:
     return text, False
 
 
+@functools.lru_cache(maxsize=1024)
 def analyze(sql: str) -> Shape:
+    """The statement's :class:`Shape` (cached: Django sends the same SQL text repeatedly;
+    callers never mutate the result). A single trailing ``;`` is dropped so the transport
+    can append to the statement."""
+    shape = _analyze(sql)
+    if not shape.multi:
+        stripped = _TRAILING.sub("", shape.sql)
+        if stripped != shape.sql:
+            shape.sql = stripped
+    return shape
+
+
+_TRAILING = re.compile(r"\s*;\s*$")
+
+
+def _analyze(sql: str) -> Shape:
     toks = tokens(sql)
     check_semicolons(sql, toks)
     sig = _significant(toks)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from urllib.parse import urlsplit
 from django_backend_core import dbapi
 from django_backend_core.errors import SQLITE_RULES, ErrorMapper
 from django_backend_core.metrics import RoundTrips
+from django_backend_core.params import scan
 from django_backend_core.secrets import Redactor
 from django_backend_core.transport import Result, Statement
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -49,6 +51,8 @@ from websockets.sync.client import ClientConnection, connect
 from .sql import Shape, analyze, transaction_command
 
 CHANGES = "SELECT changes(), last_insert_rowid()"
+#: A Durable Object binds at most 100 arguments per statement.
+MAX_ARGUMENTS = 100
 NO_ROWID = "no such column: rowid"
 
 
@@ -59,6 +63,7 @@ class _Entry:
     stmt: Statement | None = None
     rowcount: int = -1
     savepoint: str | None = None
+    opened: bool = False  # this SAVEPOINT began the transaction (SQLite semantics)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -112,6 +117,8 @@ class DBMSTransport:
         self._ws: ClientConnection | None = None
         self._lock = threading.RLock()
         self.in_transaction = False
+        #: Django's autocommit is off: the next write begins a transaction implicitly.
+        self.autobegin = False
         self._journal: list[_Entry] = []
         self.connects = 0  # sockets opened (tests and benchmarks read it)
         self.closed = False
@@ -267,6 +274,8 @@ class DBMSTransport:
         if command is not None:
             return self._transaction_command(*command)
         shape = analyze(stmt.sql)
+        if self.autobegin and not self.in_transaction and shape.kind in ("dml", "other"):
+            self.begin()  # autocommit off: a write opens the transaction, as sqlite3 does
         result = self._run(stmt, shape)
         if self.in_transaction and shape.kind not in ("read",):
             if not (shape.kind == "rows" and not shape.multi):
@@ -323,6 +332,9 @@ class DBMSTransport:
             pass
 
     def _run(self, stmt: Statement, shape: Shape) -> Result:
+        if len(stmt.params) > MAX_ARGUMENTS:
+            stmt = fit_arguments(stmt)
+            shape = analyze(stmt.sql)
         args = list(stmt.params) if stmt.params else None
         retry_read = shape.kind in ("read", "rows") and not shape.multi and not self.in_transaction
         if shape.kind == "dml" and not shape.returning:
@@ -346,8 +358,8 @@ class DBMSTransport:
         result = self.request(shape.sql, args, retry=retry_read)
         rows = [tuple(_value(v) for v in r) for r in result.get("results") or []]
         if shape.kind == "dml":  # its own RETURNING
-            return Result(shape.names, rows, len(rows), None, payload=result)
-        columns = shape.names
+            return Result(list(shape.names), rows, len(rows), None, payload=result)
+        columns = list(shape.names)
         if not columns and rows:
             columns = [f"column{i + 1}" for i in range(len(rows[0]))]
         return Result(columns, rows, -1, None, payload=result)
@@ -399,11 +411,12 @@ class DBMSTransport:
                 self._drop()
 
     def savepoint(self, name: str) -> None:
-        if not self.in_transaction:
-            raise dbapi.OperationalError(
-                "workers-dbms has no savepoints outside a transaction; use atomic()"
-            )
-        self._journal.append(_Entry(savepoint=name))
+        """As in SQLite, a SAVEPOINT outside a transaction begins one."""
+        with self._lock:
+            opened = not self.in_transaction
+            if opened:
+                self.begin()
+            self._journal.append(_Entry(savepoint=name, opened=opened))
 
     def _marker(self, name: str) -> int:
         for i in range(len(self._journal) - 1, -1, -1):
@@ -412,8 +425,13 @@ class DBMSTransport:
         raise dbapi.OperationalError(f"no such savepoint: {name}")
 
     def release(self, name: str) -> None:
+        """Forget the savepoint; releasing the one that began the transaction commits."""
         with self._lock:
-            del self._journal[self._marker(name)]
+            index = self._marker(name)
+            if self._journal[index].opened:
+                self.commit()
+                return
+            del self._journal[index]
 
     def rollback_to(self, name: str) -> None:
         """Roll the transaction back, begin again, replay the writes made before ``name``."""
@@ -443,6 +461,55 @@ class DBMSTransport:
                         "the whole transaction was rolled back"
                     )
             self._journal = keep
+
+
+def sql_literal(value: Any) -> str | None:
+    """A SQLite literal equal to the bound value, or None if there is no exact one."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"CAST(X'{value.encode().hex()}' AS TEXT)"
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    return None
+
+
+def fit_arguments(stmt: Statement) -> Statement:
+    """Write the first arguments as literals until at most 100 remain bound.
+
+    Django sends ``IN (...)`` lists and OR-ed filters of any length; SQLite accepts 32766
+    variables but a Durable Object only 100. Literals are encoded exactly (quotes doubled),
+    never pasted.
+    """
+    excess = len(stmt.params) - MAX_ARGUMENTS
+    out: list[str] = []
+    args: list[Any] = []
+    index = 0
+    for kind, text in scan(stmt.sql, "sqlite"):
+        if kind != "code":
+            out.append(text)
+            continue
+        pieces = text.split("?")
+        out.append(pieces[0])
+        for piece in pieces[1:]:
+            value = stmt.params[index]
+            index += 1
+            literal = sql_literal(value) if excess > 0 else None
+            if literal is not None:
+                excess -= 1
+                out.append(literal)
+            else:
+                out.append("?")
+                args.append(value)
+            out.append(piece)
+    if index != len(stmt.params) or excess > 0:
+        raise dbapi.OperationalError(
+            f"too many SQL variables: {len(stmt.params)} (a Durable Object binds at most "
+            f"{MAX_ARGUMENTS}); split the query"
+        )
+    return Statement("".join(out), args)
 
 
 def _int(value: Any) -> int | None:

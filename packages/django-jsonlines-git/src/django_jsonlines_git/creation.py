@@ -13,9 +13,6 @@ from django.db.backends.base.creation import BaseDatabaseCreation
 
 
 class DatabaseCreation(BaseDatabaseCreation):
-    def _real_path(self) -> Path:
-        return Path(self.connection.settings_dict["NAME"]).resolve()
-
     def _get_test_db_name(self) -> str:
         name = self.connection.settings_dict["TEST"]["NAME"]
         real = Path(self.connection.settings_dict["NAME"])
@@ -35,6 +32,7 @@ class DatabaseCreation(BaseDatabaseCreation):
                 "TEST={'MIRROR': '<write alias>'}."
             )
         name = self._get_test_db_name()
+        self.jl_real = Path(self.connection.settings_dict["NAME"]).resolve()
         if keepdb:
             return name
         if os.path.exists(name):
@@ -54,7 +52,8 @@ class DatabaseCreation(BaseDatabaseCreation):
         return name
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
-        if Path(test_database_name).resolve() == self._real_path():
+        real = getattr(self, "jl_real", None)
+        if real is not None and Path(test_database_name).resolve() == real:
             raise ImproperlyConfigured("refusing to delete the real repository")
         shutil.rmtree(test_database_name, ignore_errors=True)
 

@@ -134,6 +134,23 @@ class PrismaDevServer:
         """Direct TCP ``postgres://`` URL of the same database."""
         return self.info["databaseUrl"].replace("@localhost:", "@127.0.0.1:", 1)
 
+    def execute(self, sql: str) -> Any:
+        """Run one SQL statement over the Prisma 7 protocol (setup helper for test harnesses)."""
+        from django_backend_core.transport import Statement
+
+        from .transport import PrismaTransport
+
+        transport = PrismaTransport(f"http://127.0.0.1:{self.port}", self.api_key)
+        try:
+            return transport.execute(Statement(sql, []))
+        finally:
+            transport.close()
+
+    def add_test_collations(self) -> None:
+        """PGlite has no ICU: alias the collation Django's postgresql tests name ("sv-x-icu")
+        to "C", so both the stock backend and django-prisma can create the test models."""
+        self.execute('CREATE COLLATION IF NOT EXISTS "sv-x-icu" FROM "C"')
+
     def settings(self, **extra: Any) -> dict[str, Any]:
         """A DATABASES entry for this server (URL without key + API_KEY)."""
         return {

@@ -46,6 +46,8 @@ class CacheStrategy:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        if isinstance(self.tags, str):
+            raise ValueError("CacheStrategy.tags must be a list of strings, not one string")
         object.__setattr__(self, "tags", tuple(self.tags))
         for name in ("ttl", "swr"):
             value = getattr(self, name)

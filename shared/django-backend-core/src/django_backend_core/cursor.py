@@ -25,7 +25,13 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 
 class Cursor:
     """PEP 249 cursor. Build it with ``connection.cursor()`` (or ``Cursor(transport, ...)``,
-    which wraps the transport in a ``dbapi.Connection`` with the same keyword arguments)."""
+    which wraps the transport in a ``dbapi.Connection`` with the same keyword arguments).
+
+    Subclasses (e.g. one that splits statements to fit a store's limits) may override
+    ``execute``/``executemany`` and use these stable helpers: ``_check_open()``,
+    ``_reset()``, ``_statement(sql, params) -> Statement`` (adapt + translate) and
+    ``_load(result)`` (sets description, rows, rowcount, lastrowid).
+    """
 
     def __init__(self, connection: Connection | Transport, **connection_kwargs: Any) -> None:
         if not isinstance(connection, Connection):

@@ -114,24 +114,47 @@ def _block_comment_end(sql: str, start: int, *, nested: bool) -> int:
     return i
 
 
-class _Placeholder:
-    __slots__ = ("name",)
+class _Parsed:
+    """SQL as ``texts[0] ph[0] texts[1] ph[1] ... texts[-1]`` (``%%`` already undoubled);
+    ``names[i]`` is None for ``%s`` or the name of ``%(name)s``."""
 
-    def __init__(self, name: str | None) -> None:
-        self.name = name
+    __slots__ = ("texts", "names", "positional", "named")
 
-    def __repr__(self) -> str:
-        return "%s" if self.name is None else f"%({self.name})s"
+    def __init__(self, texts: list[str], names: list[str | None]) -> None:
+        self.texts = tuple(texts)
+        self.names = tuple(names)
+        self.positional = sum(1 for n in names if n is None)
+        self.named = len(names) - self.positional
 
 
-@lru_cache(maxsize=1024)
-def _tokenize(sql: str, dialect: str) -> tuple[str | _Placeholder, ...]:
-    """SQL as text pieces (``%%`` already undoubled) and placeholders; cached per SQL."""
-    out: list[str | _Placeholder] = []
+_CACHE_LIMIT = 8192  # longer SQL (bulk inserts) is not kept in the LRU cache...
+_last_big: list[tuple[str, str, _Parsed]] = []  # ...only the last one (executemany reuse)
+
+
+def _parse(sql: str, dialect: str) -> _Parsed:
+    """Lex once per distinct SQL text (Django repeats its statements)."""
+    if len(sql) <= _CACHE_LIMIT:
+        return _parse_cached(sql, dialect)
+    last = _last_big[:1]
+    if last and last[0][0] == sql and last[0][1] == dialect:
+        return last[0][2]
+    parsed = _parse_uncached(sql, dialect)
+    _last_big[:] = [(sql, dialect, parsed)]
+    return parsed
+
+
+def _parse_uncached(sql: str, dialect: str) -> _Parsed:
+    if "%" not in sql:
+        return _Parsed([sql], [])
+    texts: list[str] = []
+    names: list[str | None] = []
     buf: list[str] = []
     for kind, text in scan(sql, dialect):
         if kind != "code":
-            buf.append(text.replace("%%", "%"))
+            buf.append(text.replace("%%", "%") if "%%" in text else text)
+            continue
+        if "%" not in text:
+            buf.append(text)
             continue
         pos = 0
         for m in _PERCENT.finditer(text):
@@ -140,12 +163,21 @@ def _tokenize(sql: str, dialect: str) -> tuple[str | _Placeholder, ...]:
             if m.group(1):
                 buf.append("%")
             else:
-                out.append("".join(buf))
+                texts.append("".join(buf))
                 buf = []
-                out.append(_Placeholder(m.group(3)))
+                names.append(m.group(3))
         buf.append(text[pos:])
-    out.append("".join(buf))
-    return tuple(out)
+    texts.append("".join(buf))
+    return _Parsed(texts, names)
+
+
+_parse_cached = lru_cache(maxsize=1024)(_parse_uncached)
+
+
+def _mismatch(used: int, given: int) -> ProgrammingError:
+    return ProgrammingError(
+        f"Incorrect number of bindings supplied: the statement uses {used}, {given} supplied."
+    )
 
 
 def translate(
@@ -173,74 +205,73 @@ def translate(
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
     if isinstance(params, str | bytes):
         raise ProgrammingError("params must be a sequence or mapping, not a string")
-    tokens = _tokenize(sql, dialect)
-    if len(tokens) == 1:
-        if isinstance(params, Mapping) or not params:
-            return tokens[0], []  # type: ignore[return-value]
-        raise ProgrammingError(
-            f"Incorrect number of bindings supplied: the statement uses 0, {len(params)} supplied."
-        )
-    mapping = isinstance(params, Mapping)
-    seq: Sequence[Any] = () if mapping else params  # type: ignore[assignment]
-    numbered = style != "qmark"
+    parsed = _parse(sql, dialect)
+    texts, names = parsed.texts, parsed.names
     mark = "$" if style == "dollar" else "?"
-    out: list[str] = []
-    args: list[Any] = []
-    numbers: dict[str, int] = {}
-    index = 0
-    for tok in tokens:
-        if type(tok) is str:
-            out.append(tok)
-            continue
-        assert isinstance(tok, _Placeholder)
-        name = tok.name
-        if mapping:
-            if name is None:
-                raise ProgrammingError(
-                    "The statement uses %s placeholders but parameters were given as a mapping."
-                )
-            try:
-                value = params[name]  # type: ignore[call-overload]
-            except KeyError:
-                raise ProgrammingError(
-                    f"The statement uses %({name})s but no parameter named {name!r} was given."
-                ) from None
-        else:
-            if name is not None:
-                raise ProgrammingError(
-                    f"The statement uses %({name})s but parameters were given as a sequence."
-                )
-            if index >= len(seq):
-                index += 1
-                continue  # counted below for one clear message
-            value = seq[index]
-            index += 1
-        if inline is not None:
+
+    if not isinstance(params, Mapping):
+        if parsed.named:
+            first = next(n for n in names if n is not None)
+            raise ProgrammingError(
+                f"The statement uses %({first})s but parameters were given as a sequence."
+            )
+        if len(names) != len(params):
+            raise _mismatch(len(names), len(params))
+        if not names:
+            return texts[0], []
+        if inline is None:  # the common case: no per-value work
+            if style == "qmark":
+                return "?".join(texts), list(params)
+            out = [texts[0]]
+            for i, text in enumerate(texts[1:], 1):
+                out.append(f"{mark}{i}")
+                out.append(text)
+            return "".join(out), list(params)
+        out = [texts[0]]
+        args: list[Any] = []
+        for value, text in zip(params, texts[1:], strict=True):
             literal = inline(value)
             if literal is not None:
                 out.append(literal)
-                continue
-        if not numbered:
-            out.append("?")
-            args.append(value)
-        elif name is not None and name in numbers:
-            out.append(f"{mark}{numbers[name]}")
-        else:
-            args.append(value)
-            if name is not None:
-                numbers[name] = len(args)
-            out.append(f"{mark}{len(args)}")
-    if not mapping and index != len(seq):
+            else:
+                args.append(value)
+                out.append("?" if style == "qmark" else f"{mark}{len(args)}")
+            out.append(text)
+        return "".join(out), args
+
+    if parsed.positional:
         raise ProgrammingError(
-            f"Incorrect number of bindings supplied: the statement uses {index}, "
-            f"{len(seq)} supplied."
+            "The statement uses %s placeholders but parameters were given as a mapping."
         )
+    out = [texts[0]]
+    args = []
+    numbers: dict[str, int] = {}
+    for name, text in zip(names, texts[1:], strict=True):
+        assert name is not None
+        try:
+            value = params[name]
+        except KeyError:
+            raise ProgrammingError(
+                f"The statement uses %({name})s but no parameter named {name!r} was given."
+            ) from None
+        literal = inline(value) if inline is not None else None
+        if literal is not None:
+            out.append(literal)
+        elif style == "qmark":
+            args.append(value)
+            out.append("?")
+        else:
+            if name not in numbers:
+                args.append(value)
+                numbers[name] = len(args)
+            out.append(f"{mark}{numbers[name]}")
+        out.append(text)
     return "".join(out), args
 
 
 def count_placeholders(sql: str, dialect: str = "sqlite") -> int:
     """Number of ``%s``/``%(name)s`` placeholders in code (not in literals or comments)."""
-    return sum(1 for tok in _tokenize(sql, dialect) if not isinstance(tok, str))
+    return len(_parse(sql, dialect).names)
 
 
 def split_statements(sql: str, dialect: str = "sqlite") -> list[str]:

@@ -224,7 +224,11 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         redactor = self.redactor or default_redactor
-        record.msg = redactor.redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # bad format args: still never let the raw args through
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redactor.redact(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redactor.redact(logging.Formatter().formatException(record.exc_info))

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,11 @@ from typing import Any
 from .secrets import Redactor
 
 _LIVE: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+_ADDRESS_IN_USE = re.compile(r"(?i)address already in use|EADDRINUSE|errno 98\b|in use by another")
+
+
+class _PortTaken(Exception):
+    """The automatically chosen port was taken before the server bound it."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -84,8 +90,10 @@ class LocalServer:
         if not argv:
             raise ValueError("argv must name a program")
         self.host = host
+        self._template = [str(a) for a in argv]
+        self._auto_port = port is None
         self.port = port if port is not None else free_port(host)
-        self.argv = [str(a).replace("{port}", str(self.port)).replace("{host}", host) for a in argv]
+        self.argv = self._render_argv()
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self.ready = ready
@@ -95,6 +103,11 @@ class LocalServer:
         self.log_path: Path | None = Path(log_path) if log_path is not None else None
         self.redactor = redactor or Redactor()
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _render_argv(self) -> list[str]:
+        return [
+            a.replace("{port}", str(self.port)).replace("{host}", self.host) for a in self._template
+        ]
 
     def __repr__(self) -> str:
         return f"<LocalServer {self.name} {self.host}:{self.port} pid={self.pid}>"
@@ -125,8 +138,29 @@ class LocalServer:
         raise ValueError(f"unknown readiness check {ready!r}")
 
     def start(self) -> LocalServer:
+        """Start and wait until ready. With an automatic port, a server that dies because
+        the port was taken meanwhile (another process won the race) is retried on a new
+        port, so ``.port`` is final only once ``start()`` returns."""
         if self.running:
             return self
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except _PortTaken:
+                if attempt == 2:
+                    self._fail("could not bind a free port (address already in use, 3 tries)")
+                self.port = free_port(self.host)
+                self.argv = self._render_argv()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _start_once(self) -> LocalServer:
+        if tcp_ready(self.host, self.port, timeout=0.2):
+            # Someone else answers there: readiness checks would talk to the wrong process.
+            if self._auto_port:
+                raise _PortTaken
+            raise RuntimeError(
+                f"{self.name}: {self.host}:{self.port} is already in use by another process"
+            )
         if self.log_path is None:
             fd, path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
             os.close(fd)
@@ -135,6 +169,7 @@ class LocalServer:
         env.setdefault("PYTHONUNBUFFERED", "1")
         if self.env:
             env.update(self.env)
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.argv,
@@ -151,6 +186,9 @@ class LocalServer:
         while True:
             code = self.process.poll()
             if code is not None:
+                if self._auto_port and _ADDRESS_IN_USE.search(self._log_since(offset)):
+                    self.stop(keep_log=True)
+                    raise _PortTaken
                 self._fail(f"exited with code {code} before it was ready")
             try:
                 if self.is_ready():
@@ -171,6 +209,13 @@ class LocalServer:
                 f"Log {self.log_path}, last lines:\n{tail}"
             )
         )
+
+    def _log_since(self, offset: int) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read(65536).decode("utf-8", "replace")
 
     def log_tail(self, lines: int = 40) -> str:
         if self.log_path is None or not self.log_path.exists():

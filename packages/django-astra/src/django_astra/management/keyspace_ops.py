@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 def replication_cql(replication: dict[str, Any] | None) -> str:
     repl = dict(replication or {"class": "SimpleStrategy", "replication_factor": 1})
     parts = []
@@ -18,7 +17,9 @@ def create_keyspace(conn: Any, name: str, replication: dict[str, Any] | None) ->
     """CREATE KEYSPACE IF NOT EXISTS; returns True if it was created. Switches the session to it."""
     existed = conn.keyspace_exists(name)
     if not existed:
-        conn.execute(f'CREATE KEYSPACE IF NOT EXISTS "{name}" WITH replication = {replication_cql(replication)}')
+        conn.execute(
+            f'CREATE KEYSPACE IF NOT EXISTS "{name}" WITH replication = {replication_cql(replication)}'
+        )
         conn.cluster.refresh_keyspace_metadata(name)
     conn.use_keyspace(name)
     return not existed

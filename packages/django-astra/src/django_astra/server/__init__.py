@@ -21,7 +21,13 @@ PASSWORD_ENV = "DJANGO_ASTRA_SERVER_PASSWORD"
 
 
 async def serve(
-    host: str, port: int, data: str | None, *, astra: bool = False, username: str | None = None, password: str | None = None
+    host: str,
+    port: int,
+    data: str | None,
+    *,
+    astra: bool = False,
+    username: str | None = None,
+    password: str | None = None,
 ) -> None:
     engine = Engine(data, astra=astra)
     server = Server(engine, username=username, password=password)
@@ -34,9 +40,17 @@ async def serve(
         except (NotImplementedError, RuntimeError):
             pass
     mode = "astra" if astra else "cassandra"
-    logging.getLogger("django_astra.server").info("CQL server (%s mode) listening on %s:%s", mode, host, port)
-    async with srv:
-        await stop.wait()
+    logging.getLogger("django_astra.server").info(
+        "CQL server (%s mode) listening on %s:%s", mode, host, port
+    )
+    await stop.wait()
+    srv.close()
+    for conn in list(server.connections):
+        conn.writer.close()
+    try:
+        await asyncio.wait_for(srv.wait_closed(), 2)
+    except TimeoutError:
+        pass
     engine.db.close()
 
 
@@ -57,4 +71,13 @@ def main(argv: list[str] | None = None) -> None:
     password = os.environ.get(args.password_env) if args.username else None
     if args.username and password is None:
         ap.error(f"--username needs the password in ${args.password_env}")
-    asyncio.run(serve(args.host, args.port, args.data, astra=args.astra, username=args.username, password=password))
+    asyncio.run(
+        serve(
+            args.host,
+            args.port,
+            args.data,
+            astra=args.astra,
+            username=args.username,
+            password=password,
+        )
+    )

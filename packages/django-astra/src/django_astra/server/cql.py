@@ -286,7 +286,9 @@ class Parser:
     def error(self, expecting: str = "") -> SyntaxError_:
         t = self.tok
         if t.kind == "eof":
-            return SyntaxError_(f"line 1:{t.pos} mismatched input '<EOF>' expecting {expecting or 'more input'}")
+            return SyntaxError_(
+                f"line 1:{t.pos} mismatched input '<EOF>' expecting {expecting or 'more input'}"
+            )
         msg = f"line 1:{t.pos} no viable alternative at input '{t.text}'"
         if expecting:
             msg = f"line 1:{t.pos} mismatched input '{t.text}' expecting {expecting}"
@@ -466,7 +468,11 @@ class Parser:
     def simple_value(self) -> Any:
         """Option values: constants, maps, identifiers (e.g. durable_writes = true)."""
         t = self.tok
-        if t.kind in ("ident",) and t.upper not in ("TRUE", "FALSE", "NULL") and self.peek().text != "(":
+        if (
+            t.kind in ("ident",)
+            and t.upper not in ("TRUE", "FALSE", "NULL")
+            and self.peek().text != "("
+        ):
             self.i += 1
             return t.text
         term = self.term()
@@ -583,7 +589,9 @@ class Parser:
         if self.accept("ALLOW"):
             self.expect("FILTERING")
             allow = True
-        return Select(ks, table, selectors, where, order, ann, limit, ppl, allow, distinct, json, group_by)
+        return Select(
+            ks, table, selectors, where, order, ann, limit, ppl, allow, distinct, json, group_by
+        )
 
     def selector(self) -> Selector:
         t = self.tok
@@ -616,7 +624,9 @@ class Parser:
         t = self.tok
         if t.kind == "ident" and self.peek().text == "(":
             return self.selector()
-        if t.kind == "qident" or (t.kind == "ident" and t.upper not in ("TRUE", "FALSE", "NULL", "NAN", "INFINITY")):
+        if t.kind == "qident" or (
+            t.kind == "ident" and t.upper not in ("TRUE", "FALSE", "NULL", "NAN", "INFINITY")
+        ):
             return Selector("col", self.ident())
         return self.term()
 
@@ -640,7 +650,9 @@ class Parser:
         self.expect("INTO")
         ks, table = self.qualified()
         if self.at("JSON"):
-            raise SyntaxError_("INSERT JSON is not supported by the local CQL server; list the columns")
+            raise SyntaxError_(
+                "INSERT JSON is not supported by the local CQL server; list the columns"
+            )
         self.expect("(")
         cols = [self.ident()]
         while self.accept(","):
@@ -711,8 +723,10 @@ class Parser:
             return Assignment(col, op, self.term())
         self.expect("=")
         t = self.tok
-        if t.kind in ("ident", "qident") and self.peek().text in ("+", "-") and not (
-            t.kind == "ident" and t.upper in ("TRUE", "FALSE", "NULL")
+        if (
+            t.kind in ("ident", "qident")
+            and self.peek().text in ("+", "-")
+            and not (t.kind == "ident" and t.upper in ("TRUE", "FALSE", "NULL"))
         ):
             save = self.i
             other = self.ident()
@@ -725,7 +739,9 @@ class Parser:
         if self.accept("+"):
             other = self.ident()
             if other != col:
-                raise _invalid(f"Only expressions of the form X = <value> + X are supported ({col})")
+                raise _invalid(
+                    f"Only expressions of the form X = <value> + X are supported ({col})"
+                )
             return Assignment(col, "prepend", value)
         return Assignment(col, "set", value)
 
@@ -836,7 +852,9 @@ class Parser:
         custom = self.accept("CUSTOM")
         if self.accept("INDEX"):
             return self.create_index(custom)
-        if self.at("TYPE", "FUNCTION", "AGGREGATE", "MATERIALIZED", "TRIGGER", "ROLE", "USER", "OR"):
+        if self.at(
+            "TYPE", "FUNCTION", "AGGREGATE", "MATERIALIZED", "TRIGGER", "ROLE", "USER", "OR"
+        ):
             what = self.tok.upper
             self.i = len(self.toks) - 1
             return Unsupported(f"CREATE {what}")

@@ -100,7 +100,9 @@ class Row:
 
     __slots__ = ("cells", "ck", "marker", "pk", "table", "token", "_vals")
 
-    def __init__(self, table: Table, token: int, pk: bytes, ck: bytes, marker: float | None, cells: dict):
+    def __init__(
+        self, table: Table, token: int, pk: bytes, ck: bytes, marker: float | None, cells: dict
+    ):
         self.table = table
         self.token = token
         self.pk = pk
@@ -137,7 +139,9 @@ def _expired(exp: float | None, now: float) -> bool:
 
 
 class Engine:
-    def __init__(self, data_dir: str | None, *, astra: bool = False, cluster_name: str = "django-astra local"):
+    def __init__(
+        self, data_dir: str | None, *, astra: bool = False, cluster_name: str = "django-astra local"
+    ):
         self.astra = astra
         self.cluster_name = cluster_name
         if data_dir:
@@ -195,7 +199,11 @@ class Engine:
     def _ensure_keyspace(self, name: str) -> None:
         if name not in self.keyspaces:
             self.keyspaces[name] = Keyspace(
-                name, {"class": "org.apache.cassandra.locator.NetworkTopologyStrategy", "datacenter1": "3"}
+                name,
+                {
+                    "class": "org.apache.cassandra.locator.NetworkTopologyStrategy",
+                    "datacenter1": "3",
+                },
             )
             self._save_catalog()
 
@@ -209,7 +217,9 @@ class Engine:
     def table(self, ks: str | None, name: str, ctx: Ctx) -> Table:
         ksn = ks or ctx.keyspace
         if not ksn:
-            raise Invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+            raise Invalid(
+                "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+            )
         if ksn == "system" and name == "peers_v2":
             raise Invalid("unconfigured table peers_v2")
         k = self.keyspace(ksn)
@@ -251,8 +261,10 @@ class Engine:
                     pk_idx = []
             else:
                 pk_idx = self._pk_indexes(t, stmt.where)
-            if (isinstance(stmt, cql.Insert) and stmt.if_not_exists) or getattr(stmt, "if_exists", False) or getattr(
-                stmt, "conditions", None
+            if (
+                (isinstance(stmt, cql.Insert) and stmt.if_not_exists)
+                or getattr(stmt, "if_exists", False)
+                or getattr(stmt, "conditions", None)
             ):
                 result = [("[applied]", ct.BooleanType)]
         p = Prepared(qid, query, stmt, binds, result, pk_idx, ks, table)
@@ -262,7 +274,9 @@ class Engine:
     def _pk_indexes(self, t: Table, where: list[cql.Relation]) -> list[int]:
         out = []
         for c in t.partition_key:
-            rel = next((r for r in where if r.kind == "col" and r.cols == [c] and r.op == "="), None)
+            rel = next(
+                (r for r in where if r.kind == "col" and r.cols == [c] and r.op == "="), None
+            )
             if rel is None or not isinstance(rel.value, cql.Bind):
                 return []
             out.append(rel.value.index)
@@ -315,7 +329,11 @@ class Engine:
                             for v in r.value:
                                 put(v, "in(" + ",".join(r.cols) + ")", tt)
                         else:
-                            put(r.value, "in(" + ",".join(r.cols) + ")", ct.ListType.apply_parameters([tt]))
+                            put(
+                                r.value,
+                                "in(" + ",".join(r.cols) + ")",
+                                ct.ListType.apply_parameters([tt]),
+                            )
                     else:
                         put(r.value, "(" + ",".join(r.cols) + ")", tt)
                     continue
@@ -325,10 +343,18 @@ class Engine:
                         for v in r.value:
                             put(v, c.name, c.type)
                     else:
-                        put(r.value, f"in({c.name})", ct.ListType.apply_parameters([T.unfreeze(c.type)]))
+                        put(
+                            r.value,
+                            f"in({c.name})",
+                            ct.ListType.apply_parameters([T.unfreeze(c.type)]),
+                        )
                 elif r.op == "CONTAINS":
                     tu = T.unfreeze(c.type)
-                    sub = tu.subtypes[1] if T.kind_of(tu) == "map" else (tu.subtypes[0] if tu.subtypes else tu)
+                    sub = (
+                        tu.subtypes[1]
+                        if T.kind_of(tu) == "map"
+                        else (tu.subtypes[0] if tu.subtypes else tu)
+                    )
                     put(r.value, c.name, sub)
                 elif r.op == "CONTAINS_KEY":
                     put(r.value, c.name, T.unfreeze(c.type).subtypes[0])
@@ -355,7 +381,11 @@ class Engine:
                         for v in cd.value:
                             put(v, c.name, typ)
                     else:
-                        put(cd.value, f"in({c.name})", ct.ListType.apply_parameters([T.unfreeze(typ)]))
+                        put(
+                            cd.value,
+                            f"in({c.name})",
+                            ct.ListType.apply_parameters([T.unfreeze(typ)]),
+                        )
                 else:
                     put(cd.value, c.name, typ)
 
@@ -365,7 +395,11 @@ class Engine:
                 for sel in s.selectors or []:
                     if sel.kind == "func":
                         vt = next(
-                            (t.columns[a.name].type for a in sel.args if isinstance(a, cql.Selector) and a.name in t.columns),
+                            (
+                                t.columns[a.name].type
+                                for a in sel.args
+                                if isinstance(a, cql.Selector) and a.name in t.columns
+                            ),
                             ct.FloatType,
                         )
                         for a in sel.args:
@@ -390,7 +424,9 @@ class Engine:
                     tu = T.unfreeze(c.type)
                     k = T.kind_of(tu)
                     if a.op == "setkey":
-                        put(a.key, f"key({c.name})", ct.Int32Type if k == "list" else tu.subtypes[0])
+                        put(
+                            a.key, f"key({c.name})", ct.Int32Type if k == "list" else tu.subtypes[0]
+                        )
                         put(a.value, f"value({c.name})", tu.subtypes[-1])
                     elif a.op == "sub" and k == "map":
                         put(a.value, c.name, ct.SetType.apply_parameters([tu.subtypes[0]]))
@@ -403,7 +439,11 @@ class Engine:
                 for name, key in s.targets:
                     if key is not None:
                         tu = T.unfreeze(col(t, name).type)
-                        put(key, f"key({name})", ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0])
+                        put(
+                            key,
+                            f"key({name})",
+                            ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0],
+                        )
                 using(s)
                 where(t, s.where)
                 conds(t, s.conditions)
@@ -432,7 +472,9 @@ class Engine:
                 ) from None
             return v
         if isinstance(term, cql.Literal):
-            v = T.coerce_literal(term, typ, col, lambda t2, ty, c: self.value(t2, ty, c, binds, ctx))
+            v = T.coerce_literal(
+                term, typ, col, lambda t2, ty, c: self.value(t2, ty, c, binds, ctx)
+            )
             return T.normalize(typ, _canon(typ, v))
         if isinstance(term, cql.Neg):
             v = self.value(term.term, typ, col, binds, ctx)
@@ -461,7 +503,11 @@ class Engine:
             arg = self.value(f.args[0], ct.DateType, col, binds, ctx)
             ts = util.datetime_from_timestamp(0) if arg is None else arg
             secs = (ts - util.datetime_from_timestamp(0)).total_seconds()
-            return util.min_uuid_from_time(secs) if name == "mintimeuuid" else util.max_uuid_from_time(secs)
+            return (
+                util.min_uuid_from_time(secs)
+                if name == "mintimeuuid"
+                else util.max_uuid_from_time(secs)
+            )
         if name == "token":
             raise Invalid("token() is only allowed in the WHERE clause and selection")
         raise Invalid(f"Unknown function '{f.name}'")
@@ -475,7 +521,9 @@ class Engine:
             return self.write_batch([(stmt, binds)], ctx, "LOGGED", single=True)
         if isinstance(stmt, cql.Batch):
             self._check_write_cl(ctx)
-            return self.write_batch([(s, binds) for s in stmt.statements], ctx, stmt.kind, batch_ts=stmt.timestamp)
+            return self.write_batch(
+                [(s, binds) for s in stmt.statements], ctx, stmt.kind, batch_ts=stmt.timestamp
+            )
         if isinstance(stmt, cql.Use):
             self.keyspace(stmt.ks)
             return SetKeyspace(stmt.ks)
@@ -540,7 +588,9 @@ class Engine:
         if isinstance(s, cql.DropTable):
             ksn = s.ks or ctx.keyspace
             if not ksn:
-                raise Invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+                raise Invalid(
+                    "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+                )
             k = self._user_ks(ksn)
             if s.name not in k.tables:
                 if s.if_exists:
@@ -561,7 +611,9 @@ class Engine:
         if isinstance(s, cql.DropIndex):
             ksn = s.ks or ctx.keyspace
             if not ksn:
-                raise Invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+                raise Invalid(
+                    "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+                )
             k = self._user_ks(ksn)
             for t in k.tables.values():
                 if s.name in t.indexes:
@@ -584,19 +636,27 @@ class Engine:
     def create_table(self, s: cql.CreateTable, ctx: Ctx) -> Any:
         ksn = s.ks or ctx.keyspace
         if not ksn:
-            raise Invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+            raise Invalid(
+                "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+            )
         k = self._user_ks(ksn)
         if s.name in k.tables:
             if s.if_not_exists:
                 return Void()
-            raise AlreadyExists(f'Cannot add already existing table "{s.name}" to keyspace "{ksn}"', ksn, s.name)
+            raise AlreadyExists(
+                f'Cannot add already existing table "{s.name}" to keyspace "{ksn}"', ksn, s.name
+            )
         if not s.partition_key:
             raise Invalid(f"No PRIMARY KEY specifed for table '{s.name}' (exactly one required)")
         cols: dict[str, Column] = {}
         for spec in s.columns:
             if spec.name in cols:
-                raise Invalid(f"Duplicate column '{spec.name}' declaration for table {ksn}.{s.name}")
-            cols[spec.name] = Column(spec.name, T.from_ast(spec.type), "static" if spec.static else "regular")
+                raise Invalid(
+                    f"Duplicate column '{spec.name}' declaration for table {ksn}.{s.name}"
+                )
+            cols[spec.name] = Column(
+                spec.name, T.from_ast(spec.type), "static" if spec.static else "regular"
+            )
             if spec.static:
                 raise Invalid("Static columns are not supported by the local CQL server")
         for i, name in enumerate(s.partition_key):
@@ -611,7 +671,9 @@ class Engine:
             c.kind, c.position, c.order = "clustering", i, "asc"
         for c in cols.values():
             if c.is_key and T.kind_of(c.type) in ("list", "set", "map") and not T.is_frozen(c.type):
-                raise Invalid(f"Invalid non-frozen collection type for PRIMARY KEY component {c.name}")
+                raise Invalid(
+                    f"Invalid non-frozen collection type for PRIMARY KEY component {c.name}"
+                )
             if c.is_key and c.type is ct.CounterColumnType:
                 raise Invalid(f"counter type is not supported for PRIMARY KEY column '{c.name}'")
         counters = [c for c in cols.values() if not c.is_key and c.type is ct.CounterColumnType]
@@ -621,8 +683,12 @@ class Engine:
         if order_cols and order_cols != s.clustering[: len(order_cols)]:
             for oc in order_cols:
                 if oc not in s.clustering:
-                    raise Invalid("Only clustering key columns can be defined in CLUSTERING ORDER directive")
-            raise Invalid("The order of columns in the CLUSTERING ORDER directive must be the one of the clustering key")
+                    raise Invalid(
+                        "Only clustering key columns can be defined in CLUSTERING ORDER directive"
+                    )
+            raise Invalid(
+                "The order of columns in the CLUSTERING ORDER directive must be the one of the clustering key"
+            )
         for name, d in s.clustering_order.items():
             cols[name].order = d.lower()
         opts = {k2: v for k2, v in s.options.items() if not k2.startswith("__")}
@@ -640,18 +706,22 @@ class Engine:
                 if spec.name in t.columns:
                     raise Invalid(f"Column with name '{spec.name}' already exists")
                 typ = T.from_ast(spec.type)
-                if (typ is ct.CounterColumnType) != t.is_counter and any(not c.is_key for c in t.columns.values()):
+                if (typ is ct.CounterColumnType) != t.is_counter and any(
+                    not c.is_key for c in t.columns.values()
+                ):
                     raise ConfigError("Cannot add a counter column in a non counter column family")
                 t.columns[spec.name] = Column(spec.name, typ, "regular")
         elif s.action == "drop":
             for name in s.drop:
                 c = t.columns.get(name)
                 if c is None:
-                    raise Invalid(f'Column {name} was not found in table {s.name}')
+                    raise Invalid(f"Column {name} was not found in table {s.name}")
                 if c.is_key:
                     raise Invalid(f"Cannot drop PRIMARY KEY part {name}")
                 for i in t.index_on(name):
-                    raise Invalid(f"Cannot drop column {name} because it has dependent secondary indexes ({i.name})")
+                    raise Invalid(
+                        f"Cannot drop column {name} because it has dependent secondary indexes ({i.name})"
+                    )
                 del t.columns[name]
             self._strip_cells(t, set(s.drop))
         else:
@@ -660,13 +730,16 @@ class Engine:
         return SchemaChange("UPDATED", "TABLE", t.ks, t.name)
 
     def _strip_cells(self, t: Table, names: set[str]) -> None:
-        for pk, ck, cells in self.db.execute("SELECT pk, ck, cells FROM data WHERE tid=?", (t.tid,)).fetchall():
+        for pk, ck, cells in self.db.execute(
+            "SELECT pk, ck, cells FROM data WHERE tid=?", (t.tid,)
+        ).fetchall():
             d = pickle.loads(cells)
             if names & d.keys():
                 for n in names:
                     d.pop(n, None)
                 self.db.execute(
-                    "UPDATE data SET cells=? WHERE tid=? AND pk=? AND ck=?", (pickle.dumps(d), t.tid, pk, ck)
+                    "UPDATE data SET cells=? WHERE tid=? AND pk=? AND ck=?",
+                    (pickle.dumps(d), t.tid, pk, ck),
                 )
 
     def create_index(self, s: cql.CreateIndex, ctx: Ctx) -> Any:
@@ -684,7 +757,9 @@ class Engine:
                     return Void()
                 raise Invalid(f"Index {name} already exists")
         if c.kind == "partition_key" and len(t.partition_key) == 1:
-            raise Invalid(f"Cannot create secondary index on the only partition key column {c.name}")
+            raise Invalid(
+                f"Cannot create secondary index on the only partition key column {c.name}"
+            )
         if c.type is ct.CounterColumnType:
             raise Invalid("Secondary indexes on counter tables are not supported")
         kind = T.kind_of(c.type)
@@ -713,7 +788,9 @@ class Engine:
         return _composite([t.columns[c].type.serialize(values[c], T.PV) for c in t.clustering])
 
     def _load(self, t: Table, pk: bytes, ck: bytes) -> Row | None:
-        r = self.db.execute("SELECT token, marker, cells FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, pk, ck)).fetchone()
+        r = self.db.execute(
+            "SELECT token, marker, cells FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, pk, ck)
+        ).fetchone()
         if r is None:
             return None
         return Row(t, r[0], pk, ck, r[1], pickle.loads(r[2]))
@@ -723,18 +800,24 @@ class Engine:
             return True
         t = row.table
         return any(
-            not t.columns[n].is_key and not _expired(c[1], now) for n, c in row.cells.items() if n in t.columns
+            not t.columns[n].is_key and not _expired(c[1], now)
+            for n, c in row.cells.items()
+            if n in t.columns
         )
 
     def _purge(self, row: Row, now: float) -> None:
-        dead = [n for n, c in row.cells.items() if _expired(c[1], now) or n not in row.table.columns]
+        dead = [
+            n for n, c in row.cells.items() if _expired(c[1], now) or n not in row.table.columns
+        ]
         for n in dead:
             del row.cells[n]
             row._vals.pop(n, None)
         if row.marker is not None and _expired(row.marker, now):
             row.marker = None
 
-    def _partition_rows(self, t: Table, pks: list[bytes], token_range: tuple[Any, Any] | None, now: float) -> list[Row]:
+    def _partition_rows(
+        self, t: Table, pks: list[bytes], token_range: tuple[Any, Any] | None, now: float
+    ) -> list[Row]:
         if t.virtual:
             return self._virtual_rows(t)
         if pks:
@@ -752,7 +835,10 @@ class Engine:
                     sql += f" AND token {op} ?"
                     args.append(v)
             sql += " ORDER BY token, pk"
-            out = [Row(t, tok, pk, ck, m, pickle.loads(c)) for tok, pk, ck, m, c in self.db.execute(sql, args)]
+            out = [
+                Row(t, tok, pk, ck, m, pickle.loads(c))
+                for tok, pk, ck, m, c in self.db.execute(sql, args)
+            ]
         live = []
         for r in out:
             self._purge(r, now)
@@ -762,11 +848,21 @@ class Engine:
 
     def _virtual_rows(self, t: Table) -> list[Row]:
         if t.ks == "system_schema":
-            dicts = schema_rows(self.keyspaces, t.name) if t.name in ("keyspaces", "tables", "columns", "indexes") else []
+            dicts = (
+                schema_rows(self.keyspaces, t.name)
+                if t.name in ("keyspaces", "tables", "columns", "indexes")
+                else []
+            )
             if t.name == "keyspaces":
                 for k in self.system.values():
                     if k.name != "system_virtual_schema":
-                        dicts.append({"keyspace_name": k.name, "durable_writes": True, "replication": k.replication})
+                        dicts.append(
+                            {
+                                "keyspace_name": k.name,
+                                "durable_writes": True,
+                                "replication": k.replication,
+                            }
+                        )
         elif t.ks == "system" and t.name == "local":
             dicts = [self.local_row()]
         else:
@@ -841,7 +937,8 @@ class Engine:
         if name == "token":
             if [a.name for a in cols] != t.partition_key:
                 raise Invalid(
-                    "Type error: token() requires the partition key columns in order: " + ", ".join(t.partition_key)
+                    "Type error: token() requires the partition key columns in order: "
+                    + ", ".join(t.partition_key)
                 )
             return f"system.token({argtxt})", ct.LongType
         if name == "writetime":
@@ -857,7 +954,11 @@ class Engine:
         if name == "count":
             return f"system.count({argtxt})", ct.LongType
         if name in ("totimestamp", "tounixtimestamp", "todate"):
-            typ = {"totimestamp": ct.DateType, "tounixtimestamp": ct.LongType, "todate": ct.SimpleDateType}[name]
+            typ = {
+                "totimestamp": ct.DateType,
+                "tounixtimestamp": ct.LongType,
+                "todate": ct.SimpleDateType,
+            }[name]
             return f"system.{name}({argtxt})", typ
         raise Invalid(f"Unknown function '{sel.name}'")
 
@@ -878,7 +979,8 @@ class Engine:
             if r.kind == "token":
                 if r.cols != t.partition_key:
                     raise Invalid(
-                        "The token function arguments must be in the partition key order: " + ", ".join(t.partition_key)
+                        "The token function arguments must be in the partition key order: "
+                        + ", ".join(t.partition_key)
                     )
                 if r.op not in ("<", "<=", ">", ">=", "="):
                     raise Invalid(f"Unsupported {r.op} relation on token()")
@@ -896,7 +998,12 @@ class Engine:
                 if isinstance(r.value, list):
                     vals = [self.value(v, c.type, c.name, binds, ctx) for v in r.value]
                 else:
-                    vals = self.value(r.value, ct.ListType.apply_parameters([c.type]), c.name, binds, ctx) or []
+                    vals = (
+                        self.value(
+                            r.value, ct.ListType.apply_parameters([c.type]), c.name, binds, ctx
+                        )
+                        or []
+                    )
                     vals = list(vals)
                 val: Any = vals
             elif r.op == "CONTAINS":
@@ -904,7 +1011,9 @@ class Engine:
                 k = T.kind_of(tu)
                 if k not in ("list", "set", "map"):
                     raise Invalid(f"Cannot use CONTAINS on non-collection column {c.name}")
-                val = self.value(r.value, tu.subtypes[1] if k == "map" else tu.subtypes[0], c.name, binds, ctx)
+                val = self.value(
+                    r.value, tu.subtypes[1] if k == "map" else tu.subtypes[0], c.name, binds, ctx
+                )
             elif r.op == "CONTAINS_KEY":
                 tu = T.unfreeze(c.type)
                 if T.kind_of(tu) != "map":
@@ -918,7 +1027,9 @@ class Engine:
                 raise Invalid(f"Invalid unset value for column {c.name}")
             if c.kind == "partition_key" and r.op in ("=", "IN"):
                 if c.name in pk_vals:
-                    raise Invalid(f"{c.name} cannot be restricted by more than one relation if it includes an Equal")
+                    raise Invalid(
+                        f"{c.name} cannot be restricted by more than one relation if it includes an Equal"
+                    )
                 pk_vals[c.name] = val if r.op == "IN" else [val]
             elif c.kind == "clustering" and r.op in ("=", "IN", "<", "<=", ">", ">="):
                 ck_rels.setdefault(c.name, []).append((r.op, val))
@@ -960,8 +1071,10 @@ class Engine:
             idx = t.index_on(c.name)
             ok = False
             for i in idx:
-                if op == "=" or (op == "CONTAINS" and i.target in ("values", "full")) or (
-                    op == "CONTAINS_KEY" and i.target == "keys"
+                if (
+                    op == "="
+                    or (op == "CONTAINS" and i.target in ("values", "full"))
+                    or (op == "CONTAINS_KEY" and i.target == "keys")
                 ):
                     ok = True
                 elif i.is_sai and op in ("<", "<=", ">", ">=", "IN", "CONTAINS", "CONTAINS_KEY"):
@@ -990,9 +1103,13 @@ class Engine:
                 if c is None:
                     raise Invalid(f"Undefined column name {name}")
                 if c.kind != "clustering":
-                    raise Invalid(f"Order by is currently only supported on the clustered columns of the PRIMARY KEY, got {name}")
+                    raise Invalid(
+                        f"Order by is currently only supported on the clustered columns of the PRIMARY KEY, got {name}"
+                    )
             if not full_pk:
-                raise Invalid("ORDER BY is only supported when the partition key is restricted by an EQ or an IN.")
+                raise Invalid(
+                    "ORDER BY is only supported when the partition key is restricted by an EQ or an IN."
+                )
             names = [n for n, _ in s.order]
             if names != t.clustering[: len(names)]:
                 raise Invalid(
@@ -1004,7 +1121,7 @@ class Engine:
             reverse = flips.pop()
         limit = self._int(s.limit, "[limit]", binds, ctx)
         if limit is not None and limit <= 0:
-            raise Invalid(f"LIMIT must be strictly positive")
+            raise Invalid("LIMIT must be strictly positive")
         ppl = self._int(s.per_partition_limit, "[per_partition_limit]", binds, ctx)
         if s.ann and (limit is None or limit > 1000):
             raise Invalid(
@@ -1068,7 +1185,11 @@ class Engine:
             out_rows = [r for _, r in scored]
         # aggregates
         sels = s.selectors or []
-        if sels and any(x.kind == "count" or (x.kind == "func" and x.name.lower() in ("min", "max", "sum", "avg", "count")) for x in sels):
+        if sels and any(
+            x.kind == "count"
+            or (x.kind == "func" and x.name.lower() in ("min", "max", "sum", "avg", "count"))
+            for x in sels
+        ):
             if limit is not None:
                 out_rows = out_rows[:limit]
             vals = []
@@ -1090,7 +1211,9 @@ class Engine:
         if ctx.page_size and ctx.page_size > 0:
             page = out_rows[offset : offset + ctx.page_size]
             if offset + ctx.page_size < len(out_rows):
-                paging_state = ctx.query_key[:8].ljust(8, b"\0") + struct.pack(">Q", offset + ctx.page_size)
+                paging_state = ctx.query_key[:8].ljust(8, b"\0") + struct.pack(
+                    ">Q", offset + ctx.page_size
+                )
         else:
             page = out_rows[offset:]
         data = [self._project(t, s, columns, r, binds, ctx) for r in page]
@@ -1143,7 +1266,9 @@ class Engine:
             fn = str((i.options or {}).get("similarity_function", fn)).upper()
         return _SIMILARITY[fn]
 
-    def _aggregate(self, t: Table, sel: cql.Selector, typ: type, rows: list[Row], binds: list[Any], ctx: Ctx) -> bytes | None:
+    def _aggregate(
+        self, t: Table, sel: cql.Selector, typ: type, rows: list[Row], binds: list[Any], ctx: Ctx
+    ) -> bytes | None:
         if sel.kind == "count":
             return ct.LongType.serialize(len(rows), T.PV)
         if sel.kind == "col":
@@ -1160,18 +1285,32 @@ class Engine:
         elif name == "sum":
             v = sum(vals) if vals else 0
         else:
-            v = (sum(vals) / len(vals) if vals else 0) if typ in (ct.FloatType, ct.DoubleType, ct.DecimalType) else (
-                sum(vals) // len(vals) if vals else 0
+            v = (
+                (sum(vals) / len(vals) if vals else 0)
+                if typ in (ct.FloatType, ct.DoubleType, ct.DecimalType)
+                else (sum(vals) // len(vals) if vals else 0)
             )
         return T.serialize(typ, v)
 
-    def _project(self, t: Table, s: cql.Select, columns: list[tuple[str, type]], r: Row, binds: list[Any], ctx: Ctx) -> list[bytes | None]:
+    def _project(
+        self,
+        t: Table,
+        s: cql.Select,
+        columns: list[tuple[str, type]],
+        r: Row,
+        binds: list[Any],
+        ctx: Ctx,
+    ) -> list[bytes | None]:
         if s.selectors is None:
             if s.json:
                 return [self._json(t, [c.name for c in t.star_columns()], r)]
             return [r.raw(c.name) for c in t.star_columns()]
         out = []
-        for sel, (_, typ) in zip(s.selectors, columns, strict=False) if not s.json else zip(s.selectors, s.selectors, strict=True):
+        for sel, (_, typ) in (
+            zip(s.selectors, columns, strict=False)
+            if not s.json
+            else zip(s.selectors, s.selectors, strict=True)
+        ):
             if sel.kind == "col":
                 out.append(r.raw(sel.name))
                 continue
@@ -1182,13 +1321,19 @@ class Engine:
             elif name in ("writetime", "ttl"):
                 cell = r.cells.get(args[0].name)
                 if t.columns[args[0].name].is_key:
-                    raise Invalid(f"Cannot use selection function {name} on PRIMARY KEY part {args[0].name}")
+                    raise Invalid(
+                        f"Cannot use selection function {name} on PRIMARY KEY part {args[0].name}"
+                    )
                 if cell is None:
                     out.append(None)
                 elif name == "writetime":
                     out.append(ct.LongType.serialize(cell[2], T.PV))
                 else:
-                    out.append(None if not cell[1] else ct.Int32Type.serialize(max(0, math.ceil(cell[1] - ctx.now)), T.PV))
+                    out.append(
+                        None
+                        if not cell[1]
+                        else ct.Int32Type.serialize(max(0, math.ceil(cell[1] - ctx.now)), T.PV)
+                    )
             elif name.startswith("similarity_"):
                 colname = next(a.name for a in args if isinstance(a, cql.Selector))
                 other = next(a for a in args if not isinstance(a, cql.Selector))
@@ -1222,14 +1367,25 @@ class Engine:
         return json.dumps(d).encode()
 
     # ------------------------------------------------------------------ writing
-    def _key_values(self, t: Table, rels: list[cql.Relation], binds: list[Any], ctx: Ctx, *, need_full_ck: bool, verb: str) -> tuple[list[dict[str, Any]], list[tuple[Column, str, Any]]]:
+    def _key_values(
+        self,
+        t: Table,
+        rels: list[cql.Relation],
+        binds: list[Any],
+        ctx: Ctx,
+        *,
+        need_full_ck: bool,
+        verb: str,
+    ) -> tuple[list[dict[str, Any]], list[tuple[Column, str, Any]]]:
         """Expand WHERE of UPDATE/DELETE into primary-key dicts (cartesian product of IN)."""
         eq: dict[str, list[Any]] = {}
         slices: list[tuple[Column, str, Any]] = []
         non_pk = []
         for r in rels:
             if r.kind != "col":
-                raise Invalid(f"Only EQ and IN relation are supported on the partition key (unless you use the token() function) in {verb} statements")
+                raise Invalid(
+                    f"Only EQ and IN relation are supported on the partition key (unless you use the token() function) in {verb} statements"
+                )
             c = t.columns.get(r.cols[0])
             if c is None:
                 raise Invalid(f"Undefined column name {r.cols[0]}")
@@ -1243,18 +1399,31 @@ class Engine:
                 if isinstance(r.value, list):
                     vals = [self.value(x, c.type, c.name, binds, ctx) for x in r.value]
                 else:
-                    vals = list(self.value(r.value, ct.ListType.apply_parameters([c.type]), c.name, binds, ctx) or [])
+                    vals = list(
+                        self.value(
+                            r.value, ct.ListType.apply_parameters([c.type]), c.name, binds, ctx
+                        )
+                        or []
+                    )
             elif c.kind == "clustering" and r.op in ("<", "<=", ">", ">=") and verb == "DELETE":
                 slices.append((c, r.op, self.value(r.value, c.type, c.name, binds, ctx)))
                 continue
             else:
                 if c.kind == "partition_key":
-                    raise Invalid(f"Only EQ and IN relation are supported on the partition key (unless you use the token() function) in {verb} statements")
-                raise Invalid(f"Slice restrictions are not supported on the clustering columns in {verb} statements")
+                    raise Invalid(
+                        f"Only EQ and IN relation are supported on the partition key (unless you use the token() function) in {verb} statements"
+                    )
+                raise Invalid(
+                    f"Slice restrictions are not supported on the clustering columns in {verb} statements"
+                )
             for v in vals:
                 if v is None:
                     kind = "partition key" if c.kind == "partition_key" else "clustering key"
-                    raise Invalid(f"Invalid null value in condition for column {c.name}" if verb == "DELETE" else f"Invalid null value for {kind} part {c.name}")
+                    raise Invalid(
+                        f"Invalid null value in condition for column {c.name}"
+                        if verb == "DELETE"
+                        else f"Invalid null value for {kind} part {c.name}"
+                    )
                 if v is UNSET:
                     raise Invalid(f"Invalid unset value for column {c.name}")
             eq[c.name] = vals
@@ -1272,10 +1441,19 @@ class Engine:
             prefix = t.clustering[: len(ck_present)]
             if ck_present != prefix:
                 gap = next(c for c in t.clustering if c not in eq)
-                bad = next(c for c in t.clustering if c in eq and t.clustering.index(c) > t.clustering.index(gap))
-                raise Invalid(f'PRIMARY KEY column "{bad}" cannot be restricted as preceding column "{gap}" is not restricted')
+                bad = next(
+                    c
+                    for c in t.clustering
+                    if c in eq and t.clustering.index(c) > t.clustering.index(gap)
+                )
+                raise Invalid(
+                    f'PRIMARY KEY column "{bad}" cannot be restricted as preceding column "{gap}" is not restricted'
+                )
         names = [c for c in t.partition_key + t.clustering if c in eq]
-        combos = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[eq[n] for n in names])]
+        combos = [
+            dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*[eq[n] for n in names])
+        ]
         return combos, slices
 
     def _ts(self, term: Any, batch_ts: Any, binds: list[Any], ctx: Ctx) -> int:
@@ -1303,7 +1481,15 @@ class Engine:
             raise Invalid(f"ttl is too large. requested ({v}) maximum ({MAX_TTL})")
         return int(v)
 
-    def write_batch(self, items: list[tuple[Any, list[Any]]], ctx: Ctx, kind: str, *, single: bool = False, batch_ts: Any = None) -> Any:
+    def write_batch(
+        self,
+        items: list[tuple[Any, list[Any]]],
+        ctx: Ctx,
+        kind: str,
+        *,
+        single: bool = False,
+        batch_ts: Any = None,
+    ) -> Any:
         """Plan every statement, check LWT conditions, then apply all mutations in one SQLite txn."""
         plans = []
         conditional = []
@@ -1315,7 +1501,11 @@ class Engine:
                 if kind == "COUNTER" and not t.is_counter:
                     raise Invalid("Cannot include non-counter statement in a counter batch")
                 if kind != "COUNTER" and t.is_counter:
-                    raise Invalid("Cannot include a counter statement in a logged batch" if kind == "LOGGED" else "Counter and non-counter mutations cannot exist in the same batch")
+                    raise Invalid(
+                        "Cannot include a counter statement in a logged batch"
+                        if kind == "LOGGED"
+                        else "Counter and non-counter mutations cannot exist in the same batch"
+                    )
             plan = self._plan(t, stmt, binds, ctx, batch_ts)
             plans.append(plan)
             if plan["conditional"]:
@@ -1324,7 +1514,9 @@ class Engine:
             keys = {(p["table"].tid, k["pk"]) for p in conditional for k in p["keys"]}
             if len(keys) > 1 or any(len(p["keys"]) != 1 for p in conditional):
                 if single:
-                    raise Invalid("IN on the clustering key columns is not supported with conditional updates")
+                    raise Invalid(
+                        "IN on the clustering key columns is not supported with conditional updates"
+                    )
                 raise Invalid("Batch with conditions cannot span multiple partitions")
             failed = []
             for p in conditional:
@@ -1342,7 +1534,12 @@ class Engine:
             self.db.execute("ROLLBACK")
             raise
         if conditional:
-            return Rows([("[applied]", ct.BooleanType)], [[b"\x01"]], conditional[0]["table"].ks, conditional[0]["table"].name)
+            return Rows(
+                [("[applied]", ct.BooleanType)],
+                [[b"\x01"]],
+                conditional[0]["table"].ks,
+                conditional[0]["table"].name,
+            )
         return Void()
 
     def _lwt_result(self, conditional: list[dict], failed: list[Any], ctx: Ctx) -> Rows:
@@ -1362,7 +1559,9 @@ class Engine:
         spec = [("[applied]", ct.BooleanType)] + [(c.name, c.type) for c in cols]
         return Rows(spec, [[b"\x00"] + [row.raw(c.name) for c in cols]], t.ks, t.name)
 
-    def _plan(self, t: Table, stmt: Any, binds: list[Any], ctx: Ctx, batch_ts: Any) -> dict[str, Any]:
+    def _plan(
+        self, t: Table, stmt: Any, binds: list[Any], ctx: Ctx, batch_ts: Any
+    ) -> dict[str, Any]:
         ts = self._ts(stmt.timestamp, batch_ts, binds, ctx)
         plan: dict[str, Any] = {
             "table": t,
@@ -1376,7 +1575,9 @@ class Engine:
         }
         if isinstance(stmt, cql.Insert):
             if t.is_counter:
-                raise Invalid("INSERT statements are not allowed on counter tables, use UPDATE instead")
+                raise Invalid(
+                    "INSERT statements are not allowed on counter tables, use UPDATE instead"
+                )
             vals: dict[str, Any] = {}
             for name, term in zip(stmt.columns, stmt.values, strict=True):
                 c = t.columns.get(name)
@@ -1396,17 +1597,25 @@ class Engine:
                 if v is UNSET:
                     raise Invalid(f"Invalid unset value for column {c}")
                 if v is None:
-                    kind = "partition key" if t.columns[c].kind == "partition_key" else "clustering key"
+                    kind = (
+                        "partition key"
+                        if t.columns[c].kind == "partition_key"
+                        else "clustering key"
+                    )
                     raise Invalid(f"Invalid null value for {kind} part {c}")
             keyd = {c: vals[c] for c in t.partition_key + t.clustering}
             plan["keys"] = [self._keyinfo(t, keyd)]
             plan["ttl"] = self._ttl(t, stmt.ttl, binds, ctx)
-            plan["sets"] = {n: v for n, v in vals.items() if not t.columns[n].is_key and v is not UNSET}
+            plan["sets"] = {
+                n: v for n, v in vals.items() if not t.columns[n].is_key and v is not UNSET
+            }
             plan["if_not_exists"] = stmt.if_not_exists
             plan["conditional"] = stmt.if_not_exists
             return plan
         if isinstance(stmt, cql.Update):
-            combos, _ = self._key_values(t, stmt.where, binds, ctx, need_full_ck=True, verb="UPDATE")
+            combos, _ = self._key_values(
+                t, stmt.where, binds, ctx, need_full_ck=True, verb="UPDATE"
+            )
             plan["keys"] = [self._keyinfo(t, k) for k in combos]
             ttl = self._ttl(t, stmt.ttl, binds, ctx)
             if t.is_counter and stmt.ttl is not None:
@@ -1432,14 +1641,24 @@ class Engine:
                 if a.op in ("add", "sub", "prepend"):
                     if k not in ("list", "set", "map") or T.is_frozen(c.type):
                         sign = "+" if a.op == "add" else "-"
-                        raise Invalid(f"Invalid operation ({c.name} = {c.name} {sign} ?) for non counter column {c.name}")
-                    vt = ct.SetType.apply_parameters([tu.subtypes[0]]) if (a.op == "sub" and k == "map") else c.type
+                        raise Invalid(
+                            f"Invalid operation ({c.name} = {c.name} {sign} ?) for non counter column {c.name}"
+                        )
+                    vt = (
+                        ct.SetType.apply_parameters([tu.subtypes[0]])
+                        if (a.op == "sub" and k == "map")
+                        else c.type
+                    )
                     v = self.value(a.value, vt, c.name, binds, ctx)
                     ops.append((c, a.op, v, None))
                 elif a.op == "setkey":
                     if k not in ("list", "map") or T.is_frozen(c.type):
-                        raise Invalid(f"Invalid operation ({c.name}[?] = ?) for frozen or non-collection column {c.name}")
-                    key = self.value(a.key, ct.Int32Type if k == "list" else tu.subtypes[0], c.name, binds, ctx)
+                        raise Invalid(
+                            f"Invalid operation ({c.name}[?] = ?) for frozen or non-collection column {c.name}"
+                        )
+                    key = self.value(
+                        a.key, ct.Int32Type if k == "list" else tu.subtypes[0], c.name, binds, ctx
+                    )
                     v = self.value(a.value, tu.subtypes[-1], c.name, binds, ctx)
                     ops.append((c, "setkey", v, key))
                 else:
@@ -1449,10 +1668,14 @@ class Engine:
             self._conditions(t, plan, stmt, binds, ctx)
             return plan
         # DELETE
-        combos, slices = self._key_values(t, stmt.where, binds, ctx, need_full_ck=False, verb="DELETE")
+        combos, slices = self._key_values(
+            t, stmt.where, binds, ctx, need_full_ck=False, verb="DELETE"
+        )
         full = all(all(c in k for c in t.clustering) for k in combos)
         if (stmt.if_exists or stmt.conditions) and (not full or slices):
-            raise Invalid("DELETE statements must restrict all PRIMARY KEY columns with equality relations in order to use IF conditions")
+            raise Invalid(
+                "DELETE statements must restrict all PRIMARY KEY columns with equality relations in order to use IF conditions"
+            )
         if stmt.targets and (not full or slices):
             raise Invalid("Range deletions are not supported for specific columns")
         targets = []
@@ -1461,11 +1684,19 @@ class Engine:
             if c is None:
                 raise Invalid(f"Undefined column name {name}")
             if c.is_key:
-                raise Invalid(f"Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)")
+                raise Invalid(
+                    f"Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)"
+                )
             kv = None
             if key is not None:
                 tu = T.unfreeze(c.type)
-                kv = self.value(key, ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0], name, binds, ctx)
+                kv = self.value(
+                    key,
+                    ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0],
+                    name,
+                    binds,
+                    ctx,
+                )
             targets.append((c, kv))
         plan["targets"] = targets
         plan["slices"] = slices
@@ -1491,13 +1722,28 @@ class Engine:
                 key = None
                 if cd.key is not None:
                     tu = T.unfreeze(c.type)
-                    key = self.value(cd.key, ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0], c.name, binds, ctx)
+                    key = self.value(
+                        cd.key,
+                        ct.Int32Type if T.kind_of(tu) == "list" else tu.subtypes[0],
+                        c.name,
+                        binds,
+                        ctx,
+                    )
                     typ = tu.subtypes[-1]
                 if cd.op == "IN":
                     if isinstance(cd.value, list):
                         v = [self.value(x, typ, c.name, binds, ctx) for x in cd.value]
                     else:
-                        v = list(self.value(cd.value, ct.ListType.apply_parameters([T.unfreeze(typ)]), c.name, binds, ctx) or [])
+                        v = list(
+                            self.value(
+                                cd.value,
+                                ct.ListType.apply_parameters([T.unfreeze(typ)]),
+                                c.name,
+                                binds,
+                                ctx,
+                            )
+                            or []
+                        )
                 else:
                     v = self.value(cd.value, typ, c.name, binds, ctx)
                 conds.append(cql.Condition(c.name, cd.op, v, key))
@@ -1545,7 +1791,9 @@ class Engine:
                 if k["ck"] is None or p["slices"]:
                     self._delete_range(t, k, p["slices"], ctx)
                 else:
-                    self.db.execute("DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, k["pk"], k["ck"]))
+                    self.db.execute(
+                        "DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, k["pk"], k["ck"])
+                    )
                 continue
             row = self._load(t, k["pk"], k["ck"] or b"")
             if row is None:
@@ -1570,7 +1818,9 @@ class Engine:
                             if T.kind_of(c.type) == "list":
                                 cur = list(cur)
                                 if not 0 <= key < len(cur):
-                                    raise Invalid(f"Attempted to delete an element from a list which a size of {len(cur)}")
+                                    raise Invalid(
+                                        f"Attempted to delete an element from a list which a size of {len(cur)}"
+                                    )
                                 del cur[key]
                             else:
                                 cur = dict(cur.items())
@@ -1580,7 +1830,9 @@ class Engine:
 
     def _store(self, t: Table, row: Row, ctx: Ctx) -> None:
         if not self._alive(row, ctx.now):
-            self.db.execute("DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, row.pk, row.ck))
+            self.db.execute(
+                "DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, row.pk, row.ck)
+            )
             return
         self.db.execute(
             "INSERT OR REPLACE INTO data VALUES (?,?,?,?,?,?)",
@@ -1590,8 +1842,12 @@ class Engine:
     def _delete_range(self, t: Table, k: dict, slices: list, ctx: Ctx) -> None:
         rows = self._partition_rows(t, [k["pk"]], None, ctx.now)
         for r in rows:
-            if all(r.get(n) == v for n, v in k["values"].items()) and all(self._match(r, c, op, v) for c, op, v in slices):
-                self.db.execute("DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, r.pk, r.ck))
+            if all(r.get(n) == v for n, v in k["values"].items()) and all(
+                self._match(r, c, op, v) for c, op, v in slices
+            ):
+                self.db.execute(
+                    "DELETE FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, r.pk, r.ck)
+                )
 
     def _set_cell(self, row: Row, c: Column, v: Any, exp: float, ts: int) -> None:
         row._vals.pop(c.name, None)
@@ -1605,7 +1861,9 @@ class Engine:
             return
         row.cells[c.name] = (c.type.serialize(v, T.PV), exp, ts)
 
-    def _update_cell(self, row: Row, c: Column, op: str, v: Any, key: Any, exp: float, ts: int, ctx: Ctx) -> None:
+    def _update_cell(
+        self, row: Row, c: Column, op: str, v: Any, key: Any, exp: float, ts: int, ctx: Ctx
+    ) -> None:
         if v is UNSET:
             return
         if c.type is ct.CounterColumnType:
@@ -1635,11 +1893,19 @@ class Engine:
         elif k == "list":
             lst = list(cur or [])
             add = list(v or [])
-            new = lst + add if op == "add" else (add + lst if op == "prepend" else [x for x in lst if x not in add])
+            new = (
+                lst + add
+                if op == "add"
+                else (add + lst if op == "prepend" else [x for x in lst if x not in add])
+            )
         elif k == "set":
             s = list(cur or [])
             add = list(v or [])
-            new = s + [x for x in add if x not in s] if op == "add" else [x for x in s if x not in add]
+            new = (
+                s + [x for x in add if x not in s]
+                if op == "add"
+                else [x for x in s if x not in add]
+            )
         else:
             d = dict(cur.items()) if cur else {}
             if op == "add":
@@ -1715,4 +1981,14 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-__all__ = ["UNSET", "Ctx", "Engine", "Prepared", "Rows", "SchemaChange", "ServerError", "SetKeyspace", "Void"]
+__all__ = [
+    "UNSET",
+    "Ctx",
+    "Engine",
+    "Prepared",
+    "Rows",
+    "SchemaChange",
+    "ServerError",
+    "SetKeyspace",
+    "Void",
+]

@@ -71,7 +71,9 @@ class Connection:
                     return
                 version, flags, stream, opcode, length = HEADER.unpack(head)
                 if length < 0 or length > MAX_FRAME:
-                    self.send(stream, OP_ERROR, self.error_body(ProtocolError("Invalid frame length")))
+                    self.send(
+                        stream, OP_ERROR, self.error_body(ProtocolError("Invalid frame length"))
+                    )
                     return
                 body = await self.reader.readexactly(length) if length else b""
                 if version & 0x7F != 4:
@@ -88,7 +90,11 @@ class Connection:
                     await self.writer.drain()
                     return
                 if flags & 0x01:
-                    self.send(stream, OP_ERROR, self.error_body(ProtocolError("Compression is not supported")))
+                    self.send(
+                        stream,
+                        OP_ERROR,
+                        self.error_body(ProtocolError("Compression is not supported")),
+                    )
                     continue
                 if flags & 0x04:  # custom payload: skip
                     f = io.BytesIO(body)
@@ -100,7 +106,10 @@ class Connection:
                     op, out = OP_ERROR, self.error_body(e)
                 except Exception as e:  # noqa: BLE001 - reported to the client as a server error
                     log.exception("internal error")
-                    op, out = OP_ERROR, self.error_body(ServerError(f"java.lang.RuntimeException: {e}"))
+                    op, out = (
+                        OP_ERROR,
+                        self.error_body(ServerError(f"java.lang.RuntimeException: {e}")),
+                    )
                 self.send(stream, op, out)
                 await self.writer.drain()
         finally:
@@ -178,7 +187,9 @@ class Connection:
             return self.batch(f)
         raise ProtocolError(f"Unknown opcode {opcode}")
 
-    def query_params(self, f: io.BytesIO) -> tuple[Ctx, list[bytes | None | object], list[str] | None]:
+    def query_params(
+        self, f: io.BytesIO
+    ) -> tuple[Ctx, list[bytes | None | object], list[str] | None]:
         cl = P.read_short(f)
         flags = P.read_byte(f)
         self._flags = flags
@@ -203,7 +214,9 @@ class Connection:
             ctx.timestamp = struct.unpack(">q", f.read(8))[0]
         return ctx, raw, names
 
-    def decode_binds(self, specs: list[tuple[str, type]], raw: list[Any], names: list[str] | None) -> list[Any]:
+    def decode_binds(
+        self, specs: list[tuple[str, type]], raw: list[Any], names: list[str] | None
+    ) -> list[Any]:
         if names is not None:
             by = dict(zip(names, raw, strict=True))
             raw = []
@@ -212,7 +225,9 @@ class Connection:
                     raise Invalid(f"Invalid unset value for column {name}")
                 raw.append(by[name])
         if len(raw) != len(specs):
-            raise Invalid(f"There were {len(specs)} markers(?) in CQL but {len(raw)} bound variables")
+            raise Invalid(
+                f"There were {len(specs)} markers(?) in CQL but {len(raw)} bound variables"
+            )
         out = []
         for (name, typ), b in zip(specs, raw, strict=True):
             if b is UNSET:
@@ -221,7 +236,9 @@ class Connection:
             try:
                 out.append(T.deserialize(typ, b))
             except Exception as e:  # noqa: BLE001 - malformed bytes from the client
-                raise Invalid(f"Invalid value for {name} of type {T.cql_name(T.unfreeze(typ))}: {e}") from None
+                raise Invalid(
+                    f"Invalid value for {name} of type {T.cql_name(T.unfreeze(typ))}: {e}"
+                ) from None
         return out
 
     def batch(self, f: io.BytesIO) -> tuple[int, bytes]:
@@ -245,7 +262,9 @@ class Connection:
             from . import cql
 
             if not isinstance(stmt, (cql.Insert, cql.Update, cql.Delete)):
-                raise Invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+                raise Invalid(
+                    "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed."
+                )
             items.append((stmt, self.decode_binds(specs, raw, None)))
         cl = P.read_short(f)
         flags = P.read_byte(f)
@@ -266,7 +285,9 @@ class Connection:
             self.keyspace = res.ks
             return OP_RESULT, struct.pack(">i", 3) + _string(res.ks)
         if isinstance(res, SchemaChange):
-            body = struct.pack(">i", 5) + _string(res.change) + _string(res.target) + _string(res.ks)
+            body = (
+                struct.pack(">i", 5) + _string(res.change) + _string(res.target) + _string(res.ks)
+            )
             if res.target == "TABLE":
                 body += _string(res.name)
             return OP_RESULT, body

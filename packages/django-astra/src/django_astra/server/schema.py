@@ -34,7 +34,9 @@ class Index:
 
     @property
     def is_sai(self) -> bool:
-        return bool(self.custom) and ("StorageAttachedIndex" in self.custom or self.custom.lower() == "sai")
+        return bool(self.custom) and (
+            "StorageAttachedIndex" in self.custom or self.custom.lower() == "sai"
+        )
 
 
 @dataclass
@@ -78,11 +80,16 @@ class Table:
             "ks": self.ks,
             "name": self.name,
             "id": str(self.id),
-            "columns": [[c.name, T.cql_name(c.type), c.kind, c.position, c.order] for c in self.columns.values()],
+            "columns": [
+                [c.name, T.cql_name(c.type), c.kind, c.position, c.order]
+                for c in self.columns.values()
+            ],
             "partition_key": self.partition_key,
             "clustering": self.clustering,
             "options": self.options,
-            "indexes": [[i.name, i.column, i.target, i.custom, i.options] for i in self.indexes.values()],
+            "indexes": [
+                [i.name, i.column, i.target, i.custom, i.options] for i in self.indexes.values()
+            ],
         }
 
     @classmethod
@@ -90,7 +97,15 @@ class Table:
         cols = {}
         for name, typ, kind, pos, order in d["columns"]:
             cols[name] = Column(name, T.parse_type_string(typ), kind, pos, order)
-        t = cls(d["ks"], d["name"], cols, d["partition_key"], d["clustering"], d["options"], id=uuid.UUID(d["id"]))
+        t = cls(
+            d["ks"],
+            d["name"],
+            cols,
+            d["partition_key"],
+            d["clustering"],
+            d["options"],
+            id=uuid.UUID(d["id"]),
+        )
         for name, col, target, custom, opts in d["indexes"]:
             t.indexes[name] = Index(name, col, target, custom, opts)
         return t
@@ -251,7 +266,11 @@ _SYSTEM_TABLES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     },
     "system_virtual_schema": {
         "keyspaces": [("keyspace_name", "text", "pk")],
-        "tables": [("keyspace_name", "text", "pk"), ("table_name", "text", "ck"), ("comment", "text", "")],
+        "tables": [
+            ("keyspace_name", "text", "pk"),
+            ("table_name", "text", "ck"),
+            ("comment", "text", ""),
+        ],
         "columns": [
             ("keyspace_name", "text", "pk"),
             ("table_name", "text", "ck"),
@@ -286,7 +305,10 @@ TABLE_DEFAULTS: dict[str, Any] = {
         "max_threshold": "32",
         "min_threshold": "4",
     },
-    "compression": {"chunk_length_in_kb": "16", "class": "org.apache.cassandra.io.compress.LZ4Compressor"},
+    "compression": {
+        "chunk_length_in_kb": "16",
+        "class": "org.apache.cassandra.io.compress.LZ4Compressor",
+    },
     "crc_check_chance": 1.0,
     "default_time_to_live": 0,
     "gc_grace_seconds": 864000,
@@ -304,7 +326,11 @@ def schema_rows(keyspaces: dict[str, Keyspace], table: str) -> list[dict[str, An
     if table == "keyspaces":
         for k in user:
             rows.append(
-                {"keyspace_name": k.name, "durable_writes": k.durable_writes, "replication": dict(k.replication)}
+                {
+                    "keyspace_name": k.name,
+                    "durable_writes": k.durable_writes,
+                    "replication": dict(k.replication),
+                }
             )
     elif table == "tables":
         for k in user:
@@ -313,7 +339,12 @@ def schema_rows(keyspaces: dict[str, Keyspace], table: str) -> list[dict[str, An
                 for key, val in t.options.items():
                     if key in opts:
                         opts[key] = val
-                row = {"keyspace_name": k.name, "table_name": t.name, "id": t.id, "flags": {"compound"}}
+                row = {
+                    "keyspace_name": k.name,
+                    "table_name": t.name,
+                    "id": t.id,
+                    "flags": {"compound"},
+                }
                 for key, val in opts.items():
                     if isinstance(val, dict):
                         val = {str(a): str(b) for a, b in val.items()}

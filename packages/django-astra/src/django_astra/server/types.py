@@ -69,7 +69,9 @@ def from_ast(node: Any) -> type:
     if kind == "map":
         if len(node) != 3:
             raise Invalid("Invalid map type")
-        return ct.MapType.apply_parameters([_unfrozen(from_ast(node[1])), _unfrozen(from_ast(node[2]))])
+        return ct.MapType.apply_parameters(
+            [_unfrozen(from_ast(node[1])), _unfrozen(from_ast(node[2]))]
+        )
     if kind == "tuple":
         return ct.TupleType.apply_parameters([_unfrozen(from_ast(n)) for n in node[1:]])
     if kind == "vector":
@@ -138,7 +140,9 @@ def write_option(t: type, out: bytearray) -> None:
     """Encode a type as a protocol [option] (section 4.2.5.2)."""
     t = _unfrozen(t)
     if issubclass(t, ct.VectorType):
-        name = f"org.apache.cassandra.db.marshal.VectorType({_cass_name(t.subtype)}, {t.vector_size})"
+        name = (
+            f"org.apache.cassandra.db.marshal.VectorType({_cass_name(t.subtype)}, {t.vector_size})"
+        )
         b = name.encode()
         out += struct.pack(">HH", 0, len(b)) + b
         return
@@ -218,7 +222,9 @@ def coerce_literal(lit: Any, t: type, col: str, resolve: Any) -> Any:
     if kind == "null":
         return None
     t0 = _unfrozen(t)
-    bad = Invalid(f'Invalid {_kind_name(kind)} constant ({_lit_text(lit)}) for "{col}" of type {cql_name(t0)}')
+    bad = Invalid(
+        f'Invalid {_kind_name(kind)} constant ({_lit_text(lit)}) for "{col}" of type {cql_name(t0)}'
+    )
     k = kind_of(t0)
     if k in ("list", "vector"):
         if kind == "emptybrace" and k == "list":
@@ -241,7 +247,9 @@ def coerce_literal(lit: Any, t: type, col: str, resolve: Any) -> Any:
         m = util.OrderedMapSerializedKey(t0.subtypes[0], PV)
         for kk, vv in v:
             key = resolve(kk, t0.subtypes[0], col)
-            m._insert_unchecked(key, t0.subtypes[0].serialize(key, PV), resolve(vv, t0.subtypes[1], col))
+            m._insert_unchecked(
+                key, t0.subtypes[0].serialize(key, PV), resolve(vv, t0.subtypes[1], col)
+            )
         return m
     if k == "tuple":
         if kind != "tuple" or len(v) != len(t0.subtypes):
@@ -319,7 +327,9 @@ def coerce_literal(lit: Any, t: type, col: str, resolve: Any) -> Any:
             raise Invalid(f"Unable to make inet address from '{v}'") from None
         return v
     if t0 is ct.DurationType:
-        raise Invalid("Duration literals are not supported by the local CQL server; bind a Duration")
+        raise Invalid(
+            "Duration literals are not supported by the local CQL server; bind a Duration"
+        )
     raise bad
 
 
@@ -381,7 +391,10 @@ def sort_key(t: type, v: Any) -> Any:
             return (1, tuple(sort_key(s, x) for s, x in zip(t.subtypes, v, strict=False)))
         return (1, tuple(sort_key(subs[0], x) for x in v))
     if kind_of(t) == "map":
-        return (1, tuple((sort_key(t.subtypes[0], k), sort_key(t.subtypes[1], x)) for k, x in v.items()))
+        return (
+            1,
+            tuple((sort_key(t.subtypes[0], k), sort_key(t.subtypes[1], x)) for k, x in v.items()),
+        )
     if isinstance(v, float) and v != v:
         return (2,)
     return (1, v)

@@ -28,7 +28,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .protocol import DOError, Registry, valid_database_id
+from .protocol import Aborted, DOError, Registry, valid_database_id
 
 log = logging.getLogger("django_dbms.server")
 
@@ -142,6 +142,8 @@ class LocalDBMS:
             return None, False
         try:
             result, abort = await db.execute(session, stmt.get("query"), stmt.get("arguments"))
+        except Aborted:
+            return None, False
         except DOError as exc:
             return json.dumps({"type": "response_error", "error": str(exc)}), False
         return json.dumps({"type": "execute", "result": result}), abort
@@ -184,6 +186,8 @@ class LocalDBMS:
             )
         except DOError as exc:
             return _response(500, {"success": False, "error": exc.args[0]})
+        except Aborted:
+            return _response(500, {"success": False, "error": "The Durable Object was reset."})
         return _response(200, result)
 
 

@@ -26,8 +26,11 @@ import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from django_backend_core.params import split_statements
 
 ID_RE = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$")
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -75,6 +78,10 @@ _CODE_NAMES = {k: f"SQLITE_{v}" for k, v in _CODE_NAMES.items()}
 def valid_database_id(database_id: str) -> bool:
     """The Worker's zod rule for ``database_id``: 4-32 chars of ``[a-z0-9_]`` joined by ``-``."""
     return 4 <= len(database_id) <= 32 and ID_RE.match(database_id) is not None
+
+
+class Aborted(Exception):
+    """The object was reset (``ctx.abort()``) while this request waited: it never runs."""
 
 
 class DOError(Exception):
@@ -145,7 +152,9 @@ def js_value(value: Any) -> Any:
         if math.isnan(value) or math.isinf(value):
             return None
         if value.is_integer() and abs(value) < 1e21:
-            return int(value)
+            # JS prints the shortest digits that round-trip, then zeros: 2**62+1 reads back
+            # as 4611686018427388000, not 4611686018427387904.
+            return int(Decimal(repr(value)))
     return value
 
 
@@ -182,6 +191,7 @@ class Database:
     holder: str | None = None
     lock_changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     sockets: dict[str, Any] = field(default_factory=dict)
+    epoch: int = 0  # bumped by every ctx.abort()
 
     def __post_init__(self) -> None:
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -245,28 +255,53 @@ class Database:
         if arguments is not None and not isinstance(arguments, list):
             raise DOError("arguments is not iterable", "TypeError")
         args = [js_bind(a) for a in (arguments or [])]
+        epoch = self.epoch
         await self.wait_unlocked(session or "")
+        if self.epoch != epoch:
+            raise Aborted()
         segments = split_query(query) if intercept else [query]
         controls = ("begin", "commit", "rollback") if intercept else ()
         if args and (not segments or segments[-1].strip().lower() in controls):
             raise DOError(WRONG_BINDINGS)
+        # Consecutive ordinary segments go back together (joined with ';') into one DO
+        # ``exec``: a ';' inside a literal survives, and only the statement that ends the
+        # query receives the arguments.
+        groups: list[str | list[str]] = []
+        for segment in segments:
+            word = segment.strip().lower()
+            if word in controls:
+                groups.append(word)
+            elif groups and isinstance(groups[-1], list):
+                groups[-1].append(segment)
+            else:
+                groups.append([segment])
         rows: list[Any] = []
         before = self.conn.total_changes
         read = 0
         abort = False
-        last = len(segments) - 1
-        for i, segment in enumerate(segments):
-            word = segment.strip().lower()
-            if word in controls:
+        for i, group in enumerate(groups):
+            if isinstance(group, str):
                 rows = []
-                abort = await self._control(session or "", word)
+                abort = await self._control(session or "", group)
                 continue
-            rows, n = self._exec(
-                segment, args if i == last else [], last_one=i == last, array_mode=array_mode
-            )
+            last = i == len(groups) - 1
+            rows, n = self._exec_multi(";".join(group), args if last else [], array_mode)
             read += n
         meta = {"rows_read": read, "rows_written": self.conn.total_changes - before}
         return {"results": rows, "meta": meta}, abort
+
+    def _exec_multi(self, sql: str, args: list[Any], array_mode: bool) -> tuple[list[Any], int]:
+        """DO ``exec`` of a string that may hold several statements: rows of the last one."""
+        statements = split_statements(sql) or [sql]
+        rows: list[Any] = []
+        read = 0
+        for i, statement in enumerate(statements):
+            last = i == len(statements) - 1
+            rows, n = self._exec(
+                statement, args if last else [], last_one=last, array_mode=array_mode
+            )
+            read += n
+        return rows, read
 
     async def _control(self, session: str, word: str) -> bool:
         if word == "begin":
@@ -279,6 +314,8 @@ class Database:
         if self.holder != session:
             raise DOError(f"cannot {word} - no transaction is active")
         self.conn.execute("COMMIT" if word == "commit" else "ROLLBACK")
+        if word == "rollback":
+            self.epoch += 1  # the object restarts: requests waiting for the lock die with it
         await self._release()
         return word == "rollback"
 

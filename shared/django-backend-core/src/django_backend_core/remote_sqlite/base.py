@@ -164,6 +164,17 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
     def _savepoint_allowed(self):
         return False
 
+    def _commit(self):
+        # Nothing is sent (every request commits by itself): no "COMMIT" in connection.queries.
+        if self.connection is not None:
+            with self.wrap_database_errors:
+                return self.connection.commit()
+
+    def _rollback(self):
+        if self.connection is not None:
+            with self.wrap_database_errors:
+                return self.connection.rollback()
+
     def is_usable(self):
         try:
             self.connection.cursor().execute("SELECT 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -128,6 +129,24 @@ class DatabaseOperations(SQLiteOperations):
             except (TypeError, ValueError):
                 return sql
         return sql
+
+    @functools.lru_cache(maxsize=512)
+    def _references_graph(self, table_name):
+        """Tables referencing ``table_name`` (recursively), without the stock REGEXP query."""
+        query = """
+        WITH RECURSIVE tables(name) AS (
+            SELECT %s
+            UNION
+            SELECT m.name FROM (
+                SELECT name FROM sqlite_master
+                WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%%' ESCAPE '\\'
+            ) AS m JOIN pragma_foreign_key_list(m.name) AS f JOIN tables ON f."table" = tables.name
+        )
+        SELECT name FROM tables;
+        """
+        with self.connection.cursor() as cursor:
+            results = cursor.execute(query, (table_name,))
+            return [row[0] for row in results.fetchall()]
 
     def execute_sql_flush(self, sql_list):
         """All DELETEs in one atomic batch with deferred foreign keys (order-independent)."""

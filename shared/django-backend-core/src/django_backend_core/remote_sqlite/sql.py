@@ -52,7 +52,7 @@ def let(template: str, **parts: SqlParams) -> SqlParams:
         return body, tuple(out_params)
     cols = ", ".join(f"{sql} AS __{name}" for name, (sql, _) in outer)
     head_params = [p for _, (_, params) in outer for p in params]
-    return f"(SELECT {body} FROM (SELECT {cols}))", (*head_params, *out_params)
+    return f"(SELECT {body} FROM (SELECT {cols}))", (*out_params, *head_params)
 
 
 # --- time zones -------------------------------------------------------------------------------

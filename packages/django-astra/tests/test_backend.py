@@ -1,0 +1,323 @@
+"""The django_astra backend: connection lifecycle, cursor contract, models, sync, sessions, vectors."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+import warnings
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def env(django_env):
+    return django_env
+
+
+@pytest.fixture
+def city():
+    return "c" + uuid.uuid4().hex[:8]
+
+
+def test_no_connection_at_setup(env):
+    from django.db import connections
+
+    # django.setup() and sync ran in the fixture on the main thread; a new thread's connection
+    # object exists lazily and has not connected.
+    seen = {}
+
+    def probe():
+        seen["conn"] = connections["cassandra"].connection
+
+    th = threading.Thread(target=probe)
+    th.start()
+    th.join()
+    assert seen["conn"] is None
+
+
+def test_cursor_dict_rows_and_lwt(env, city):
+    from django.db import connections
+    from partyfinder.models import Party
+
+    p = Party.create(city=city, name="Launch", people=2)
+    cur = connections["cassandra"].cursor()
+    row = cur.execute("SELECT name, people FROM party WHERE city=%s AND id=%s", (city, p.id)).one()
+    assert row == {"name": "Launch", "people": 2}
+    res = cur.execute(
+        "UPDATE party SET people=%s WHERE city=%s AND id=%s IF people=%s", (3, city, p.id, 2)
+    ).one()
+    assert res["[applied]"] is True
+    res = cur.execute(
+        "UPDATE party SET people=%s WHERE city=%s AND id=%s IF people=%s", (9, city, p.id, 2)
+    ).one()
+    assert res["[applied]"] is False and res["people"] == 3
+    assert cur.fetchall() == [(False, 3)]
+
+
+def test_count_me_in_never_below_zero(env, city):
+    from partyfinder.models import Party
+    from partyfinder.views import count_me_in
+
+    p = Party.create(city=city, name="Gig")
+    assert count_me_in(city, p.id, 4) == (True, 4)
+    assert count_me_in(city, p.id, -5) == (False, 4)
+    assert count_me_in(city, p.id, -4) == (True, 0)
+    assert Party.objects(city=city).get(pk=p.id).people == 0
+
+
+def test_count_me_in_concurrent(env, city):
+    """Parallel joins through LWT: the final count equals the applied joins, none lost."""
+    from partyfinder.models import Party
+    from partyfinder.views import count_me_in
+
+    p = Party.create(city=city, name="Rush")
+    results = []
+
+    def join():
+        from django.db import connections
+
+        try:
+            results.append(count_me_in(city, p.id, 1))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=join) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    applied = sum(1 for ok, _ in results if ok)
+    assert Party.objects(city=city).get(pk=p.id).people == applied
+
+
+def test_batch_and_ttl_through_cursor(env, city):
+    from django.db import connections
+
+    cur = connections["cassandra"].cursor()
+    a, b = uuid.uuid4(), uuid.uuid4()
+    cur.batch(
+        [
+            ("INSERT INTO party (city, id, name) VALUES (%s, %s, %s)", (city, a, "A")),
+            ("INSERT INTO party (city, id, name) VALUES (%s, %s, %s) USING TTL 1", (city, b, "B")),
+        ]
+    )
+    assert len(cur.execute("SELECT id FROM party WHERE city=%s", (city,)).all()) == 2
+    time.sleep(2.1)
+    assert [r["id"] for r in cur.execute("SELECT id FROM party WHERE city=%s", (city,))] == [a]
+
+
+def test_prepared_statements_reused(env, city):
+    from django.db import connections
+
+    w = connections["cassandra"]
+    cur = w.cursor()
+    q = "SELECT name FROM party WHERE city=%s AND id=%s"
+    cur.execute(q, (city, uuid.uuid4()))
+    before = dict(w.connection.prepared)
+    for _ in range(5):
+        cur.execute(q, (city, uuid.uuid4()))
+    after = w.connection.prepared
+    key = "SELECT name FROM party WHERE city=? AND id=?"
+    assert key in before and after[key] is before[key]
+
+
+def test_filter_requires_allow_filtering(env, city):
+    from django_astra.models import FilteringRequired
+    from partyfinder.models import Party
+
+    Party.create(city=city, name="Quiet", people=7)
+    with pytest.raises(FilteringRequired, match="allow_filtering"):
+        list(Party.objects.filter(city=city, people=7))
+    assert [p.name for p in Party.objects.filter(city=city, people=7).allow_filtering()] == [
+        "Quiet"
+    ]
+
+
+def test_order_by_non_clustering(env, city, settings_override):
+    from cassandra.cqlengine.query import QueryException
+    from partyfinder.models import Party
+
+    for name in ("b", "c", "a"):
+        Party.create(city=city, name=name)
+    with pytest.raises(QueryException, match="CASSANDRA_FALLBACK_ORDER_BY_PYTHON"):
+        Party.objects(city=city).order_by("name")
+    with settings_override(CASSANDRA_FALLBACK_ORDER_BY_PYTHON=True):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            qs = Party.objects(city=city).order_by("-name")
+        assert any("Python" in str(x.message) for x in w)
+        assert [p.name for p in qs] == ["c", "b", "a"]
+        assert qs.count() == 3
+        assert qs.filter(name="b").allow_filtering().get().name == "b"
+
+
+def test_get_pk_clustering_and_composite(env, city):
+    from partyfinder.models import Guest, Party
+
+    p = Party.create(city=city, name="Keys")
+    assert p.pk == p.id
+    got = Party.objects.get(pk=p.pk_token)
+    assert (got.city, got.id) == (city, p.id)
+    assert Party.objects(city=city).get(pk=p.id).name == "Keys"
+    # setting pk writes the get_pk_field column, never the partition key (DCE #116)
+    new_id = uuid.uuid4()
+    got.pk = new_id
+    assert got.city == city and got.id == new_id
+    g = Guest.create(city=city, party_id=p.id, name="bo", email=f"bo@{city}")
+    same = Guest.objects.get(pk=g.pk_token)
+    assert (same.city, same.party_id, same.name) == (city, p.id, "bo")
+    assert Guest.objects.get(email=f"bo@{city}").name == "bo"  # indexed column, no filtering needed
+
+
+def test_sync_reports_changes(env):
+    from io import StringIO
+
+    from cassandra.cqlengine import columns
+    from django.core.management import call_command
+    from django.db import connections
+    from partyfinder import models as pf
+
+    out = StringIO()
+    call_command("sync_cassandra", stdout=out)
+    assert "no changes" in out.getvalue()
+    # a new column on an existing model is added with ALTER TABLE and reported
+    col = columns.Text()
+    col.set_column_name("mood")
+    pf.Party._columns["mood"] = col
+    pf.Party._defined_columns["mood"] = col
+    try:
+        out = StringIO()
+        call_command("migrate", database="cassandra", stdout=out)
+        assert "added column party.mood" in out.getvalue()
+    finally:
+        del pf.Party._columns["mood"]
+        del pf.Party._defined_columns["mood"]
+    cur = connections["cassandra"].cursor()
+    assert "mood" in cur.execute("SELECT * FROM party LIMIT 1").column_names
+
+
+def test_sessions_backend_uses_ttl(env):
+    from django.db import connections
+    from django_astra.sessions.backends.db import SessionStore
+
+    s = SessionStore()
+    s["user"] = 42
+    s.set_expiry(300)
+    s.save()
+    key = s.session_key
+    assert SessionStore(key).load() == {"user": 42, "_session_expiry": 300}
+    ttl = (
+        connections["cassandra"]
+        .cursor()
+        .execute("SELECT ttl(session_data) FROM django_session WHERE session_key=%s", (key,))
+        .one()
+    )
+    assert 290 <= ttl["ttl(session_data)"] <= 300
+    s.delete()
+    assert not SessionStore().exists(key)
+
+
+def test_vector_ann_helper(env):
+    from partyfinder.models import Song
+
+    base = 1000 + int(uuid.uuid4().int % 10**6) * 10
+    Song.create(id=base + 1, title="north", embedding=[0.0, 1.0, 0.0])
+    Song.create(id=base + 2, title="east", embedding=[1.0, 0.0, 0.0])
+    Song.create(id=base + 3, title="north-east", embedding=[0.7, 0.7, 0.0])
+    hits = Song.objects.ann("embedding", [0.1, 1.0, 0.0], limit=2, with_similarity=True)
+    assert [h.title for h in hits][:1] == ["north"]
+    assert hits[0].similarity >= hits[1].similarity
+
+
+def test_atomic_is_refused(env):
+    from django.db import NotSupportedError, transaction
+
+    with pytest.raises(NotSupportedError, match="no transactions"):
+        with transaction.atomic(using="cassandra"):
+            pass
+
+
+def test_debug_queries_logged(env, city):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+    from partyfinder.models import Party
+
+    with CaptureQueriesContext(connections["cassandra"]) as ctx:
+        list(Party.objects(city=city))
+    assert any("FROM" in q["sql"] and "party" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_unreachable_is_operational_error_without_secret(env):
+    from django.db import OperationalError
+    from django_astra.base import DatabaseWrapper
+    from django_backend_core.servers import free_port
+    from django_backend_core.testing import assert_no_secret
+
+    settings = {
+        "ENGINE": "django_astra",
+        "NAME": "ks",
+        "HOST": "127.0.0.1",
+        "PORT": free_port(),
+        "USER": "token",
+        "PASSWORD": "AstraCS:super-secret-token",
+        "OPTIONS": {"connect_timeout": 1},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {},
+    }
+    w = DatabaseWrapper(settings, alias="unreachable")
+    with pytest.raises(OperationalError) as ei:
+        w.ensure_connection()
+    assert "unreachable" in str(ei.value).lower() or "no host" in str(ei.value).lower()
+    assert_no_secret(ei.value, "AstraCS:super-secret-token")
+    assert_no_secret(repr(w.settings_dict.get("OPTIONS")), "AstraCS:super-secret-token")
+
+
+def test_close_and_is_usable(env):
+    from django.db import connections
+
+    w = connections["cassandra"]
+    w.ensure_connection()
+    assert w.is_usable()
+    w.close()
+    assert w.connection is None
+    w.ensure_connection()
+    assert w.is_usable()
+
+
+def test_astra_mode_local_quorum(cql_server_astra, tmp_path):
+    """Against an Astra-mode server the backend writes at LOCAL_QUORUM (ONE would be refused)."""
+    from cassandra import ConsistencyLevel
+    from django_astra.base import DatabaseWrapper
+
+    settings = {
+        "ENGINE": "django_astra",
+        "NAME": "default_keyspace",
+        "HOST": "127.0.0.1",
+        "PORT": cql_server_astra.port,
+        "OPTIONS": {},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {},
+    }
+    w = DatabaseWrapper(settings, alias="astra")
+    w.ensure_connection()
+    try:
+        assert w.connection.astra is True
+        assert (
+            w.connection.cluster.profile_manager.default.consistency_level
+            == ConsistencyLevel.LOCAL_QUORUM
+        )
+        cur = w.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS q (k int PRIMARY KEY, v int)")
+        cur.execute("INSERT INTO q (k, v) VALUES (%s, %s)", (1, 2))
+        assert cur.execute("SELECT v FROM q WHERE k=%s", (1,)).one() == {"v": 2}
+    finally:
+        w.close()

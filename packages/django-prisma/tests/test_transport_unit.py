@@ -1,0 +1,225 @@
+"""Transport and wire format against recorded Prisma 7 answers (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import uuid
+
+import httpx
+import pytest
+from django.db.transaction import TransactionManagementError
+from django_backend_core import dbapi
+from django_backend_core.testing import assert_no_secret
+from django_backend_core.transport import Statement
+from django_prisma.transport import CacheStrategy, PrismaTransport, parse_url, returns_rows
+from django_prisma.wire import JsonText, decode_rows, encode_args
+
+KEY = "eyJzZWNyZXQiOiJrZXkifQ-very-secret"
+
+# Recorded from @prisma/dev 0.25.2 (shared/reference/prisma.md section 3).
+QUERY_OK = {
+    "data": {
+        "columns": ["id", "created", "big", "price", "data", "blob", "f", "b", "d", "arr"],
+        "types": ["int", "datetime", "bigint", "decimal", "json", "bytes", "double", "bool", "date", "int-array"],
+        "rows": [[1, "2026-11-22T20:38:22.531+00:00", "9007199254740993", "12.50", {"k": 1}, "aGVsbG8=", 1.5, True, "2026-11-22", [1, 2]]],
+    }
+}
+DUPLICATE = {
+    "code": "P2010",
+    "error": "Raw query failed. Code: `23505`. Message: `duplicate key value`",
+    "meta": {"driverAdapterError": {"cause": {"originalCode": "23505", "kind": "UniqueConstraintViolation"}}},
+}
+CLOSED = {"code": "P2028", "error": "Transaction API error: Transaction already closed", "meta": {}}
+
+
+class Recorder:
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status, body, headers = self.answers.pop(0)
+        return httpx.Response(status, json=body, headers=headers)
+
+
+def make(answers):
+    rec = Recorder(answers)
+    t = PrismaTransport("https://accelerate.example", KEY, http_transport=httpx.MockTransport(rec))
+    return t, rec
+
+
+def test_query_request_shape_and_typed_decoding():
+    t, rec = make([(200, QUERY_OK, {})])
+    res = t.execute(Statement('SELECT * FROM "User" WHERE email = $1', ["a@b.c"]))
+    req = rec.requests[0]
+    assert req.url.path == "/query"
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+    assert req.headers["prisma-engine-hash"] == "7.2.0"
+    assert req.headers["cache-control"] == "no-cache"
+    body = json.loads(req.content)
+    assert body["plan"]["type"] == "query"
+    assert body["plan"]["args"] == {
+        "type": "rawSql",
+        "sql": 'SELECT * FROM "User" WHERE email = $1',
+        "args": ["a@b.c"],
+        "argTypes": [{"scalarType": "string", "arity": "scalar"}],
+    }
+    row = res.rows[0]
+    assert row[1] == datetime.datetime(2026, 11, 22, 20, 38, 22, 531000, tzinfo=datetime.UTC)
+    assert row[2] == 9007199254740993
+    assert row[3] == decimal.Decimal("12.50")
+    assert json.loads(row[4]) == {"k": 1}
+    assert row[5] == b"hello"
+    assert row[6:] == (1.5, True, datetime.date(2026, 11, 22), [1, 2])
+    assert t.metrics.requests == 1 and t.metrics.statements == 1
+
+
+def test_execute_returns_rowcount():
+    t, rec = make([(200, {"data": 3}, {})])
+    assert t.execute(Statement("UPDATE t SET a = $1", [1])).rowcount == 3
+    assert json.loads(rec.requests[0].content)["plan"]["type"] == "execute"
+
+
+def test_transaction_lifecycle_jwt_and_cookie_echo():
+    t, rec = make(
+        [
+            (200, {"id": "tx1"}, {"set-cookie": "route=abc; Path=/", "accelerate-query-engine-jwt": "jwt1"}),
+            (200, {"data": 1}, {}),
+            (200, {}, {}),
+        ]
+    )
+    t.begin()
+    assert rec.requests == []  # lazy: nothing sent until the first statement
+    t.execute(Statement("INSERT INTO t VALUES (1)", []))
+    t.commit()
+    start, query, commit = rec.requests
+    assert start.url.path == "/transaction/start"
+    assert json.loads(start.content) == {"timeout": 15000, "maxWait": 5000}
+    assert query.url.path == "/transaction/tx1/query"
+    assert query.headers["cookie"] == "route=abc"
+    assert query.headers["accelerate-query-engine-jwt"] == "jwt1"
+    assert commit.url.path == "/transaction/tx1/commit"
+    assert not t.in_transaction
+
+
+def test_error_mapping_keeps_payload_and_classes():
+    t, _ = make(
+        [
+            (400, DUPLICATE, {}),
+            (409, CLOSED, {}),
+            (429, {"message": "rate limited"}, {}),
+            (503, {"message": "down"}, {}),
+            (400, {"code": "P6004", "error": "query timeout"}, {}),
+            (400, {"code": "P2010", "error": "Raw query failed. Code: `40001`. Message: `x`"}, {}),
+            (500, {"error": "ForeignKeyConstraintViolation"}, {}),
+        ]
+    )
+    stmt = Statement("SELECT 1", [])
+    with pytest.raises(dbapi.IntegrityError) as exc:
+        t.execute(stmt)
+    assert exc.value.payload == DUPLICATE and exc.value.sqlstate == "23505"
+    with pytest.raises(TransactionManagementError) as exc2:
+        t.execute(stmt)
+    assert exc2.value.payload == CLOSED
+    for _ in range(4):  # 429, 503, P6004, SQLSTATE 40001
+        with pytest.raises(dbapi.OperationalError):
+            t.execute(stmt)
+    with pytest.raises(dbapi.IntegrityError):
+        t.execute(stmt)
+
+
+def test_cache_strategy_headers_and_status():
+    t, rec = make([(200, QUERY_OK, {"accelerate-cache-status": "ttl"})])
+    with t.using_cache(CacheStrategy(ttl=60, swr=10, tags=["a", "b_2"])):
+        t.execute(Statement("SELECT 1", []))
+    assert rec.requests[0].headers["cache-control"] == "max-age=60,stale-while-revalidate=10"
+    assert rec.requests[0].headers["accelerate-cache-tags"] == "a,b_2"
+    assert t.last_cache_status == "ttl"
+    assert t.cache_strategy is None
+
+
+@pytest.mark.parametrize("tags", [["a"] * 6, ["has-dash"], ["x" * 65], "abc", [""]])
+def test_cache_tags_validated(tags):
+    with pytest.raises(ValueError):
+        CacheStrategy(ttl=1, tags=tags)
+
+
+def test_invalidate_posts_tags():
+    t, rec = make([(200, None, {})])
+    t.invalidate(["users"])
+    assert rec.requests[0].url.path == "/invalidate"
+    assert json.loads(rec.requests[0].content) == {"tags": ["users"]}
+
+
+def test_key_never_in_errors_or_repr():
+    body = {"message": f"bad key {KEY}"}
+    t, _ = make([(401, body, {})])
+    with pytest.raises(dbapi.OperationalError) as exc:
+        t.execute(Statement("SELECT 1", []))
+    assert_no_secret(exc.value, KEY)
+    assert_no_secret(repr(t), KEY)
+
+    def boom(request):
+        raise httpx.ConnectError(f"cannot connect to {request.url}?api_key={KEY}")
+
+    t2 = PrismaTransport("https://h", KEY, http_transport=httpx.MockTransport(boom))
+    with pytest.raises(dbapi.OperationalError) as exc3:
+        t2.execute(Statement("SELECT 1", []))
+    assert_no_secret(exc3.value, KEY)
+
+
+def test_parse_url_rules():
+    assert parse_url("prisma+postgres://accelerate.prisma-data.net/?api_key=k") == (
+        "https://accelerate.prisma-data.net",
+        "k",
+    )
+    assert parse_url("prisma://localhost:51213/?api_key=k")[0] == "http://localhost:51213"
+    assert parse_url("prisma://127.0.0.1:5/")[1] is None
+    with pytest.raises(ValueError):
+        parse_url("postgres://x/")
+
+
+def test_returns_rows_heuristic():
+    assert returns_rows("SELECT 1")
+    assert returns_rows("  (SELECT 1) UNION (SELECT 2)")
+    assert returns_rows('INSERT INTO "t" ("a") VALUES ($1) RETURNING "t"."id"')
+    assert returns_rows("WITH x AS (SELECT 1) SELECT * FROM x")
+    assert not returns_rows('UPDATE "t" SET "a" = $1')
+    assert not returns_rows("CREATE TABLE t (id int)")
+
+
+def test_encode_args_keeps_precision():
+    args, types = encode_args(
+        [
+            2**63 - 1,
+            5,
+            decimal.Decimal("1.10"),
+            datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+            b"\x00",
+            uuid.UUID(int=1),
+            JsonText('{"a": 1}'),
+            None,
+            float("nan"),
+            [1, 2],
+            datetime.timedelta(days=-1, microseconds=5),
+        ]
+    )
+    assert args[:4] == ["9223372036854775807", 5, "1.10", "2024-01-02T03:04:05.000006"]
+    assert [t["scalarType"] for t in types[:9]] == [
+        "bigint", "int", "decimal", "string", "bytes", "uuid", "json", "unknown", "string",
+    ]  # fmt: skip
+    assert args[4] == base64.b64encode(b"\x00").decode()
+    assert types[9] == {"scalarType": "int", "arity": "list"}
+    assert args[10] == "-1 days 0 seconds 5 microseconds"
+
+
+def test_decode_arrays_and_nulls():
+    rows = decode_rows(
+        ["decimal-array", "bytes", "time", "uuid"],
+        [[["1.5", None], None, "24:00:00", "00000000-0000-0000-0000-000000000001"]],
+    )
+    assert rows == [([decimal.Decimal("1.5"), None], None, datetime.time.max, uuid.UUID(int=1))]

@@ -1,0 +1,89 @@
+"""The MkDocs hook that includes generated reports, repository files and placeholder pages."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def hooks(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        "docs_hooks_under_test", ROOT / "docs" / "_hooks" / "docs_hooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "DOCS", tmp_path)
+    return module
+
+
+def test_no_reports_says_so(hooks):
+    text = hooks.reports("conformance", "results/conformance.md")
+    assert "No conformance report has been generated yet" in text
+    assert "make conformance" in text
+
+
+def test_reports_are_included_with_shifted_headings_and_rebased_links(hooks, tmp_path):
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    (folder / "d1.md").write_text(
+        "# D1 benchmarks\n\nSee [raw](d1.json) and [site](https://example.com).\n\n"
+        "```\n# not a heading\n```\n## Details\n"
+    )
+    (folder / "d1.json").write_text("{}")
+    (folder / "astra.md").write_text("no heading here\n")
+    text = hooks.reports("benchmarks", "results/benchmarks.md")
+    assert text.index("## astra") < text.index("## D1 benchmarks")  # sorted, titled
+    assert "[raw](../benchmarks/d1.json)" in text
+    assert "[site](https://example.com)" in text
+    assert "\n# not a heading\n" in text  # code fences untouched
+    assert "### Details" in text
+    assert "Raw data: [d1.json](../benchmarks/d1.json)" in text
+
+
+def test_repository_links_become_text(hooks):
+    text = hooks.repo_links_to_text(
+        "[server](src/server.py) and [docs](https://x.org) ![logo](logo.png)\n",
+        "packages/django-d1/README.md",
+    )
+    assert "server (`packages/django-d1/src/server.py`)" in text
+    assert "[docs](https://x.org)" in text
+    assert "*(image: logo)*" in text
+
+
+def test_missing_include_is_reported(hooks):
+    assert "does not exist yet" in hooks.include("no/such/file.md")
+
+
+def test_skeleton_backend_gets_an_honest_placeholder(hooks, monkeypatch):
+    monkeypatch.setitem(hooks._STATUS, "astra", "not implemented yet")
+    text = hooks.placeholder("astra")
+    assert "**Not implemented yet.**" in text
+    assert "placeholder generated at build time" in text
+
+
+def test_status_of_a_module_that_raises_not_implemented(hooks, monkeypatch, tmp_path):
+    def fake_import(name):
+        raise Exception("django-x is not implemented yet; this release only reserves the name")
+
+    monkeypatch.setattr(hooks.importlib, "import_module", fake_import)
+    hooks._STATUS.clear()
+    assert hooks.backend_status_of("d1") == "not implemented yet"
+    hooks._STATUS.clear()
+    monkeypatch.setattr(hooks.importlib, "import_module", lambda name: None)
+    assert hooks.backend_status_of("d1") == "in development"  # imports, no page in tmp docs
+    (tmp_path / "backends").mkdir()
+    (tmp_path / "backends" / "d1.md").write_text("# D1\n")
+    hooks._STATUS.clear()
+    assert hooks.backend_status_of("d1") == "available"
+
+
+def test_jsonlines_engine_modules(hooks):
+    assert hooks._engine_modules("jsonlines_git") == [
+        "django_jsonlines_git.read.base",
+        "django_jsonlines_git.write.base",
+    ]

@@ -1,0 +1,60 @@
+"""Conformance plugin: django-dbms against the local workers-dbms server.
+
+Both aliases live on one server (one SQLite file per database id), as two Durable Objects
+would on one Worker. Set ``CLOUDFLARE_MINIFLARE=1`` to run against the Miniflare Worker of
+``tests-integration/cloudflare`` instead (transactions cannot be held there; see its README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+PACKAGES: list[str] = ["shared/django-backend-core", "packages/django-dbms[server]"]
+# Test databases cannot be cloned: one process.
+PARALLEL = 1
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+
+def _databases(base: str) -> dict[str, Any]:
+    def alias(name: str) -> dict[str, Any]:
+        return {
+            "ENGINE": "django_dbms",
+            "WORKERS_DBMS_ENDPOINT": f"{base}/api/v1/databases/{name}-db/websocket",
+            "TEST": {"NAME": f"test-{name}-db"},
+        }
+
+    return {"default": alias("default"), "other": alias("other")}
+
+
+@contextlib.contextmanager
+def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
+    from django_backend_core.servers import LocalServer
+
+    if os.environ.get("CLOUDFLARE_MINIFLARE") == "1":
+        tier = ROOT / "tests-integration" / "cloudflare"
+        with LocalServer(
+            ["node", str(tier / "runner.mjs"), "--port", "{port}"],
+            cwd=tier,
+            ready="tcp",
+            timeout=60,
+            name="miniflare",
+            log_path=workdir / "miniflare.log",
+        ) as server:
+            yield {"DATABASES": _databases(f"ws://127.0.0.1:{server.port}")}
+        return
+    env = dict(os.environ)
+    src = str(ROOT / "packages" / "django-dbms" / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    data = workdir / "dbms-data"
+    argv = [sys.executable, "-m", "django_dbms.server", "--port", "{port}", "--data", str(data)]
+    argv += ["--lock-timeout", "30"]
+    with LocalServer(
+        argv, env=env, ready="tcp", name="dbms", log_path=workdir / "dbms-server.log"
+    ) as server:
+        yield {"DATABASES": _databases(f"ws://127.0.0.1:{server.port}")}
