@@ -58,7 +58,7 @@ setup-py311: $(VENV311)/.synced
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/django-backend-core/src
+	$(VENV)/bin/mypy --config-file shared/django-backend-core/pyproject.toml shared/django-backend-core/src
 
 test-core: setup
 	$(PY) -m pytest -q shared/django-backend-core/tests

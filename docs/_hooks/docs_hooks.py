@@ -14,6 +14,7 @@ No network access: everything is read from the checkout at build time.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def reports(kind: str, page_src: str) -> str:
         return f"No {kind} report has been generated yet. `{cmd}` writes one to `docs/{kind}/`.\n"
     depth = page_src.count("/")
     prefix = "../" * depth + f"{kind}/"
-    parts = []
+    parts = [conformance_summary(found)] if kind == "conformance" else []
     for md in found:
         body = md.read_text(encoding="utf-8").strip()
         if not body.lstrip().startswith("#"):
@@ -165,6 +166,37 @@ def reports(kind: str, page_src: str) -> str:
         if json_file.exists():
             parts.append(f"Raw data: [{json_file.name}]({prefix}{json_file.name})")
     return "\n\n".join(parts) + "\n"
+
+
+def conformance_summary(found: list[Path]) -> str:
+    """One row per conformance report, from its .json (whatever fields it has)."""
+    rows = [
+        "| backend | Django | set | found | passed | failed + errors | skipped | passed ÷ found "
+        "| run |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for md in found:
+        try:
+            data = json.loads(md.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        totals = data.get("totals") or {}
+
+        def num(key: str, totals: dict = totals) -> str:
+            value = totals.get(key)
+            return f"{value:,}" if isinstance(value, int) else "?"
+
+        rate = totals.get("pass_rate")
+        rows.append(
+            f"| {data.get('backend', md.stem)} | {data.get('django', '?')} "
+            f"| {data.get('set', '?')} | {num('found')} | {num('passed')} "
+            f"| {num('failed_errors')} | {num('skipped')} "
+            f"| {f'{rate:.1%}' if isinstance(rate, (int, float)) else '?'} "
+            f"| {data.get('finished_at', '?')} |"
+        )
+    if len(rows) == 2:
+        return ""
+    return "## Summary\n\n" + "\n".join(rows) + "\n"
 
 
 def backend_status(page_src: str) -> str:
@@ -225,4 +257,30 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
             return reports(arg, src)
         return backend_status(src)
 
-    return DIRECTIVE.sub(expand, markdown)
+    markdown = DIRECTIVE.sub(expand, markdown)
+    m = re.fullmatch(r"backends/(\w+)\.md", src)
+    if m and m.group(1) in BACKENDS:
+        markdown = markdown.rstrip("\n") + "\n\n" + measured_figures(m.group(1))
+    return markdown
+
+
+def measured_figures(name: str) -> str:
+    """Appended to each backend's page: its rows of the generated reports."""
+    folder = DOCS / "conformance"
+    found = sorted(folder.glob(f"{name}-*.md")) if folder.is_dir() else []
+    summary = conformance_summary(found).replace("## Summary\n\n", "")
+    lines = [
+        "## Measured figures",
+        "",
+        "*Generated from the runners' reports when the site was built.*",
+        "",
+    ]
+    if summary:
+        lines += [summary, "Details: [conformance](../results/conformance.md)."]
+    else:
+        lines.append(f"No conformance report yet (`make conformance BACKEND={name} SET=smoke`).")
+    if (DOCS / "benchmarks" / f"{name}.md").exists():
+        lines.append("\nBenchmarks: see [benchmarks](../results/benchmarks.md).")
+    else:
+        lines.append(f"\nNo benchmark report yet (`make bench BACKEND={name}`).")
+    return "\n".join(lines) + "\n"

@@ -60,14 +60,14 @@ OLD_SCRIPT = textwrap.dedent(
         # (DCE's get() writes get_pk_field through the partition-key descriptor, #116, so
         # p.city holds the UUID here; check the clustering value instead.)
         assert p.id == ids[state["i"]]
-    out["get"] = harness.time_samples(get, repeats=int(os.environ["REPEATS"]), warmup=2, number=50)
+    out["get"] = {"samples": harness.time_samples(get, repeats=int(os.environ["REPEATS"]), warmup=2, number=50), "number": 50}
     def mixed():
         i = uuid.uuid4()
         Party.create(city="mix", id=i, name="m", people=1)
         Party.objects.filter(city="mix").get(id=i)
         Party.objects.filter(city="mix", id=i).update(people=2)
         list(Party.objects.filter(city=city).limit(20))
-    out["mixed"] = harness.time_samples(mixed, repeats=int(os.environ["REPEATS"]), warmup=2, number=10)
+    out["mixed"] = {"samples": harness.time_samples(mixed, repeats=int(os.environ["REPEATS"]), warmup=2, number=10), "number": 10}
     print(json.dumps(out))
     """
 )

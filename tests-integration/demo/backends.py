@@ -95,7 +95,7 @@ def environment(backend: DemoBackend, workdir: Path) -> Iterator[dict[str, str]]
         databases = dict(settings["DATABASES"])
         if "analytics" not in databases:
             databases["analytics"] = databases.pop("other")
-        env["BLOG_DATABASES"] = json.dumps(databases, default=str)
+        env["BLOG_DATABASES_SECRET"] = json.dumps(databases, default=str)
         ignored = sorted(k for k in settings if k != "DATABASES")
         if ignored:
             print(f"  note: the demo ignores the plugin's other settings: {', '.join(ignored)}")

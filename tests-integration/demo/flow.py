@@ -2,7 +2,7 @@
 """Walk the reference blog project through its pages and side-car flows on one backend.
 
 Run by run.py in a fresh process per backend (Django settings are per process); the backend
-comes from BLOG_BACKEND / BLOG_DATABASES / BLOG_DATA_DIR. Writes a JSON summary to --result.
+comes from BLOG_BACKEND / BLOG_DATABASES_SECRET / BLOG_DATA_DIR. Writes a JSON summary to --result.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ class Flow:
         self.steps: list[dict[str, Any]] = []
         self.cannot: list[str] = []
         self.info: dict[str, Any] = {}
+        self.progress = ""  # what a long step is doing now, shown by the heartbeat
 
     def say(self, text: str) -> None:
         print(f"  [{self.backend}] {text}", flush=True)
@@ -81,7 +82,8 @@ class Flow:
 
         def heartbeat() -> None:  # long steps show they are alive
             while not done.wait(10):
-                self.say(f"  ... {name} still running ({time.monotonic() - started:.0f} s)")
+                where = f": {self.progress}" if self.progress else ""
+                self.say(f"  ... {name} still running ({time.monotonic() - started:.0f} s){where}")
 
         threading.Thread(target=heartbeat, daemon=True).start()
         record: dict[str, Any] = {"name": name}
@@ -97,6 +99,7 @@ class Flow:
             print(tb, file=sys.stderr)
         finally:
             done.set()
+            self.progress = ""
         record["seconds"] = round(time.monotonic() - started, 3)
         self.steps.append(record)
         state = "ok" if record["ok"] else "FAILED"
@@ -123,9 +126,19 @@ def run(flow: Flow, admin_password: str) -> None:
         conn = connections[alias]
         flow.info[alias] = {"vendor": conn.vendor, "engine": conn.settings_dict["ENGINE"]}
 
+    class MigrateOutput(io.StringIO):
+        def write(self, text: str) -> int:
+            for line in text.splitlines():
+                if line.strip().startswith("Applying"):
+                    flow.progress = f"{alias_now[0]}: {line.strip()}"
+            return super().write(text)
+
+    alias_now = [""]
+
     def migrate() -> str:
-        out = io.StringIO()
+        out = MigrateOutput()
         for alias in ("default", "analytics"):
+            alias_now[0] = alias
             call_command("migrate", database=alias, interactive=False, verbosity=1, stdout=out)
         applied = out.getvalue().count(" OK")
         return f"{applied} migrations applied on default + analytics"

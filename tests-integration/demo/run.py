@@ -187,8 +187,10 @@ def main() -> int:
     )
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     args = ap.parse_args()
-    if args.serve and (not args.backend or len(args.backend) != 1):
-        ap.error("--serve needs exactly one --backend")
+    if args.serve and not args.backend:
+        args.backend = ["sqlite3"]  # `make demo SERVE=1`: the reference backend
+    if args.serve and len(args.backend) != 1:
+        ap.error("--serve runs one backend: give one --backend")
     # Ctrl-C and TERM both unwind through the `with` blocks that stop the servers (SIGINT is
     # set explicitly: a shell starting us in the background leaves it ignored).
     signal.signal(signal.SIGTERM, _terminate)

@@ -25,7 +25,9 @@ def client(tmp_path):
 
 
 def post(client, body, endpoint="raw", db="db1", headers=AUTH):
-    r = client.post(f"/client/v4/accounts/acc/d1/database/{db}/{endpoint}", json=body, headers=headers)
+    r = client.post(
+        f"/client/v4/accounts/acc/d1/database/{db}/{endpoint}", json=body, headers=headers
+    )
     return r.status_code, r.json()
 
 
@@ -124,7 +126,12 @@ def test_batch_is_atomic(client):
     assert ok(client, "SELECT count(*) FROM t")[0]["results"]["rows"] == [[0]]
     status, data = post(
         client,
-        {"batch": [{"sql": "INSERT INTO t VALUES (?)", "params": ["b"]}, {"sql": "SELECT u FROM t"}]},
+        {
+            "batch": [
+                {"sql": "INSERT INTO t VALUES (?)", "params": ["b"]},
+                {"sql": "SELECT u FROM t"},
+            ]
+        },
     )
     assert [r["results"]["rows"] for r in data["result"]] == [[], [["b"]]]
 
@@ -201,9 +208,7 @@ def test_unknown_database_without_autocreate(tmp_path):
 
 
 def test_malformed_body(client):
-    r = client.post(
-        "/client/v4/accounts/acc/d1/database/db1/raw", content=b"{nope", headers=AUTH
-    )
+    r = client.post("/client/v4/accounts/acc/d1/database/db1/raw", content=b"{nope", headers=AUTH)
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == 7400
     _, e = err(client, {"sql": "SELECT ?", "params": [{"a": 1}]})
     assert e["message"].startswith("D1_TYPE_ERROR")

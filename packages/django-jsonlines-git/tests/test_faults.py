@@ -1,6 +1,6 @@
 """kill -9 a writer at random points: the repo always opens with the old or the new state.
 
-Default run: 20 committed transactions across several kills (short). JLG_FAULTS_LONG=1: 100.
+Default run: 12 committed transactions across several kills (short). JLG_FAULTS_LONG=1: 100.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def check_consistent(repo: Path) -> int:
 
 def test_kill_9_during_writes(migrated: Path) -> None:
     Counter.objects.create(n=0)
-    target = 100 if os.environ.get("JLG_FAULTS_LONG") else 20
+    target = 100 if os.environ.get("JLG_FAULTS_LONG") else 12
     rng = random.Random(int(os.environ.get("JLG_FAULTS_SEED", time.time())))
     env = {**os.environ, "JLG_DATA": str(migrated), "PYTHONPATH": str(HERE)}
     done, kills = 0, 0

@@ -50,8 +50,8 @@ def db(live_db):
     from django.apps import apps
 
     yield live_db
-    live_db.close() if live_db.in_atomic_block is False and live_db.connection is None else None
     tables = [m._meta.db_table for m in apps.get_app_config("testapp").get_models()]
     tables.append("testapp_book_tags")
     with live_db.cursor() as cursor:
-        cursor.execute("TRUNCATE %s RESTART IDENTITY CASCADE" % ", ".join(f'"{t}"' for t in tables))
+        names = ", ".join(f'"{t}"' for t in tables)
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")

@@ -24,7 +24,7 @@ VALUES = dict(
     flt=1.0000000000000002,
     dec=decimal.Decimal("12345678901234567890.0123456789"),
     boolean=False,
-    char="it's \"quoted\" %s $1 ü",
+    char='it\'s "quoted" %s $1 ü',
     text="line\nbreak\ttab \\ backslash",
     date=datetime.date(2024, 2, 29),
     datetime=datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.UTC),
@@ -66,7 +66,9 @@ def test_queries_joins_aggregates_and_lookups():
     assert agg == {"n": 2, "pages": 30}
     assert Book.objects.filter(title__icontains="ON").count() == 1
     assert Book.objects.filter(title__startswith="T").get().pages == 20
-    assert list(Author.objects.annotate(n=Count("books")).order_by("name").values_list("n", flat=True)) == [2, 0]
+    assert list(
+        Author.objects.annotate(n=Count("books")).order_by("name").values_list("n", flat=True)
+    ) == [2, 0]
     assert Book.objects.filter(editor__isnull=True).count() == 1
     AllTypes.objects.create(json={"k": [1, 2, "x"]}, datetime=VALUES["datetime"])
     assert AllTypes.objects.filter(json__k__2="x").count() == 1
@@ -96,7 +98,7 @@ def test_atomic_is_a_real_transaction_costing_n_plus_2_requests():
         with transaction.atomic():
             Author.objects.create(name="rolled-back")
             assert Author.objects.filter(name="rolled-back").exists()
-            1 / 0
+            raise ZeroDivisionError
     assert not Author.objects.filter(name="rolled-back").exists()
 
 
@@ -208,8 +210,14 @@ def test_introspection_reads_the_catalog():
     with connection.cursor() as cursor:
         tables = {t.name for t in connection.introspection.get_table_list(cursor)}
         assert {"testapp_author", "testapp_book"} <= tables
-        desc = {f.name: f for f in connection.introspection.get_table_description(cursor, "testapp_alltypes")}
-        assert connection.introspection.get_field_type(desc["char"].type_code, desc["char"]) == "CharField"
+        desc = {
+            f.name: f
+            for f in connection.introspection.get_table_description(cursor, "testapp_alltypes")
+        }
+        assert (
+            connection.introspection.get_field_type(desc["char"].type_code, desc["char"])
+            == "CharField"
+        )
         assert desc["char"].internal_size == 50
         assert (desc["dec"].precision, desc["dec"].scale) == (30, 10)
         rels = connection.introspection.get_relations(cursor, "testapp_book")

@@ -120,7 +120,10 @@ def test_db_pull_names_become_column_names():
     sender, receiver = transfer._meta.get_field("sender"), transfer._meta.get_field("receiver")
     assert sender.remote_field.related_name is None
     assert receiver.remote_field.related_name == "app_transfer_receiver_set"
-    assert {f.name for f in found["django_content_type"]._meta.get_fields()} >= {"app_label", "model"}
+    assert {f.name for f in found["django_content_type"]._meta.get_fields()} >= {
+        "app_label",
+        "model",
+    }
 
 
 def test_cli_prints_models_and_reports_errors(tmp_path):
@@ -137,6 +140,57 @@ def test_cli_prints_models_and_reports_errors(tmp_path):
         [sys.executable, "-m", "django_prisma.psl_parser", str(bad)], capture_output=True, text=True
     )
     assert err.returncode == 1 and "bad.prisma:line 3, column 1" in err.stderr
+
+
+def _prisma_validate(path: Path) -> subprocess.CompletedProcess:
+    """Prisma's own validator, offline (reference section 3: the CLI only needs the bundled
+    wasm when PRISMA_SCHEMA_ENGINE_BINARY points at a dummy binary)."""
+    import os
+    import shutil
+
+    from django_prisma.server import NodeUnavailable, ensure_installed, find_harness
+
+    try:
+        harness = find_harness()
+        node = ensure_installed(harness)
+    except NodeUnavailable as exc:
+        pytest.skip(f"Node/npm unavailable: {exc}")
+    oracle = harness / "validate"
+    cli = oracle / "node_modules" / "prisma" / "build" / "index.js"
+    if not cli.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm unavailable: cannot install the prisma CLI")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=oracle, check=True)
+    env = {
+        **os.environ,
+        "PRISMA_SCHEMA_ENGINE_BINARY": "/bin/true",
+        "PRISMA_HIDE_UPDATE_MESSAGE": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    return subprocess.run(
+        [str(node), str(cli), "validate", "--schema", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=oracle,
+        timeout=120,
+    )
+
+
+def test_prisma_validates_fixtures_and_our_output(tmp_path):
+    for fixture in sorted(FIXTURES.glob("*.prisma")):
+        result = _prisma_validate(fixture)
+        assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
+    written = tmp_path / "schema.prisma"
+    written.write_text(
+        schema_from_models(apps.get_app_config("testapp").get_models(include_auto_created=True))
+    )
+    result = _prisma_validate(written)
+    assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
+    broken = tmp_path / "broken.prisma"
+    broken.write_text("datasource db {\n  provider = \"postgresql\"\n}\nmodel A {\n  b B\n}\n")
+    assert _prisma_validate(broken).returncode != 0  # the oracle does reject invalid schemas
 
 
 def _shape(model):

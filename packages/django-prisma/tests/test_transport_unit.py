@@ -23,14 +23,42 @@ KEY = "eyJzZWNyZXQiOiJrZXkifQ-very-secret"
 QUERY_OK = {
     "data": {
         "columns": ["id", "created", "big", "price", "data", "blob", "f", "b", "d", "arr"],
-        "types": ["int", "datetime", "bigint", "decimal", "json", "bytes", "double", "bool", "date", "int-array"],
-        "rows": [[1, "2026-11-22T20:38:22.531+00:00", "9007199254740993", "12.50", {"k": 1}, "aGVsbG8=", 1.5, True, "2026-11-22", [1, 2]]],
+        "types": [
+            "int",
+            "datetime",
+            "bigint",
+            "decimal",
+            "json",
+            "bytes",
+            "double",
+            "bool",
+            "date",
+            "int-array",
+        ],
+        "rows": [
+            [
+                1,
+                "2026-11-22T20:38:22.531+00:00",
+                "9007199254740993",
+                "12.50",
+                {"k": 1},
+                "aGVsbG8=",
+                1.5,
+                True,
+                "2026-11-22",
+                [1, 2],
+            ]
+        ],
     }
 }
 DUPLICATE = {
     "code": "P2010",
     "error": "Raw query failed. Code: `23505`. Message: `duplicate key value`",
-    "meta": {"driverAdapterError": {"cause": {"originalCode": "23505", "kind": "UniqueConstraintViolation"}}},
+    "meta": {
+        "driverAdapterError": {
+            "cause": {"originalCode": "23505", "kind": "UniqueConstraintViolation"}
+        }
+    },
 }
 CLOSED = {"code": "P2028", "error": "Transaction API error: Transaction already closed", "meta": {}}
 
@@ -87,7 +115,11 @@ def test_execute_returns_rowcount():
 def test_transaction_lifecycle_jwt_and_cookie_echo():
     t, rec = make(
         [
-            (200, {"id": "tx1"}, {"set-cookie": "route=abc; Path=/", "accelerate-query-engine-jwt": "jwt1"}),
+            (
+                200,
+                {"id": "tx1"},
+                {"set-cookie": "route=abc; Path=/", "accelerate-query-engine-jwt": "jwt1"},
+            ),
             (200, {"data": 1}, {}),
             (200, {}, {}),
         ]

@@ -87,3 +87,34 @@ def test_jsonlines_engine_modules(hooks):
         "django_jsonlines_git.read.base",
         "django_jsonlines_git.write.base",
     ]
+
+
+def test_conformance_summary_from_json(hooks, tmp_path):
+    folder = tmp_path / "conformance"
+    folder.mkdir()
+    (folder / "d1-5.2.19-smoke.md").write_text("# Conformance: d1\n")
+    (folder / "d1-5.2.19-smoke.json").write_text(
+        '{"backend": "d1", "django": "5.2.19", "set": "smoke", "finished_at": "T",'
+        ' "totals": {"found": 2507, "passed": 2000, "failed_errors": 7, "skipped": 9,'
+        ' "pass_rate": 0.7978}}'
+    )
+    (folder / "odd.md").write_text("# odd\n")  # no json: listed below, not in the summary
+    text = hooks.reports("conformance", "results/conformance.md")
+    assert "| d1 | 5.2.19 | smoke | 2,507 | 2,000 | 7 | 9 | 79.8% | T |" in text
+    assert text.index("## Summary") < text.index("## Conformance: d1") < text.index("## odd")
+
+
+def test_backend_pages_get_their_measured_figures(hooks, tmp_path):
+    assert "No conformance report yet" in hooks.measured_figures("prisma")
+    folder = tmp_path / "conformance"
+    folder.mkdir()
+    for backend in ("prisma", "sqlite3"):
+        (folder / f"{backend}-5.2.19-smoke.md").write_text("# r\n")
+        (folder / f"{backend}-5.2.19-smoke.json").write_text(
+            f'{{"backend": "{backend}", "totals": {{"found": 10, "passed": 9}}}}'
+        )
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "prisma.md").write_text("# b\n")
+    text = hooks.measured_figures("prisma")
+    assert "| prisma |" in text and "| sqlite3 |" not in text
+    assert "[benchmarks](../results/benchmarks.md)" in text

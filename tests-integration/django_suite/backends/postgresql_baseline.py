@@ -38,4 +38,9 @@ def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
     with PrismaDevServer() as default, PrismaDevServer() as other:
         for server in (default, other):
             server.add_test_collations()
-        yield {"DATABASES": {"default": _alias(default.database_url), "other": _alias(other.database_url)}}
+        yield {
+            "DATABASES": {
+                "default": _alias(default.database_url),
+                "other": _alias(other.database_url),
+            }
+        }

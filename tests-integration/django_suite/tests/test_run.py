@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,27 @@ def test_tree_hash_ignores_caches(tmp_path):
     assert run.tree_hash(tmp_path) == h1
     (tmp_path / "src" / "m.py").write_text("x = 2\n")
     assert run.tree_hash(tmp_path) != h1
+
+
+def test_run_suite_timeout_stops_the_process_group(tmp_path):
+    marker = tmp_path / "child.pid"
+    script = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    out = (tmp_path / "log").open("w")
+    rc = run.run_suite([sys.executable, "-c", script], tmp_path, {}, out, timeout=3)
+    out.close()
+    assert rc == -1
+    child = int(marker.read_text())
+    for _ in range(50):  # the grandchild (a "parallel worker") is gone too
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("child process survived the timeout")

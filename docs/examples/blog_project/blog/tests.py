@@ -103,3 +103,10 @@ class BulkTests(TestCase):
             if r["round_trips"] is not None:
                 self.assertGreaterEqual(r["round_trips"], 1)
                 self.assertLessEqual(r["round_trips"], r["queries"])
+
+
+class SettingsTests(TestCase):
+    def test_the_databases_variable_is_masked_on_the_debug_page(self):
+        from django.views.debug import SafeExceptionReporterFilter
+
+        self.assertTrue(SafeExceptionReporterFilter.hidden_settings.search("BLOG_DATABASES_SECRET"))

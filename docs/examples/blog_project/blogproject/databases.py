@@ -2,8 +2,9 @@
 
 ``BLOG_BACKEND`` names the backend (``sqlite3``, ``d1``, ``dbms``, ``jsonlines_git``,
 ``prisma``, ``astra``). sqlite3 needs nothing else: it uses files under ``BLOG_DATA_DIR``.
-Every other backend talks to a server, so its settings come as JSON in ``BLOG_DATABASES``
-(aliases ``default`` and ``analytics``). ``tests-integration/demo/run.py`` starts the
+Every other backend talks to a server, so its settings come as JSON in ``BLOG_DATABASES_SECRET``
+(aliases ``default`` and ``analytics``; the variable's name contains SECRET so Django's
+debug page masks it, since it holds tokens). ``tests-integration/demo/run.py`` starts the
 backend's local server and sets both variables for you; for a real cloud database, write
 the JSON yourself (keys holding secrets contain TOKEN/KEY/SECRET/PASS so Django masks them).
 """
@@ -41,16 +42,16 @@ def from_environment(base_dir: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     backend = os.environ.get("BLOG_BACKEND", "sqlite3")
     if backend not in BACKENDS:
         raise ImproperlyConfigured(f"BLOG_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}.")
-    raw = os.environ.get("BLOG_DATABASES")
+    raw = os.environ.get("BLOG_DATABASES_SECRET")
     if raw:
         try:
             databases = json.loads(raw)
         except ValueError as exc:
-            raise ImproperlyConfigured(f"BLOG_DATABASES is not valid JSON: {exc}") from None
+            raise ImproperlyConfigured(f"BLOG_DATABASES_SECRET is not valid JSON: {exc}") from None
         missing = [alias for alias in ALIASES if alias not in databases]
         if missing:
             raise ImproperlyConfigured(
-                f"BLOG_DATABASES lacks the alias(es) {', '.join(missing)}; "
+                f"BLOG_DATABASES_SECRET lacks the alias(es) {', '.join(missing)}; "
                 "give both 'default' and 'analytics'."
             )
         return backend, databases
@@ -60,6 +61,6 @@ def from_environment(base_dir: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     raise ImproperlyConfigured(
         f"BLOG_BACKEND={backend} needs a running server. Run "
         f"`python tests-integration/demo/run.py --backend {backend} --serve` (starts the local "
-        "server and this project), or set BLOG_DATABASES to a JSON DATABASES dict with the "
+        "server and this project), or set BLOG_DATABASES_SECRET to a JSON DATABASES dict with the "
         "aliases 'default' and 'analytics'."
     )

@@ -170,6 +170,16 @@ class CassandraConnection:
         except Exception as e:  # noqa: BLE001
             raise map_error(e, self.redactor) from None
 
+    def run_prepared(self, cql: str, values: list[Any]) -> list[Any]:
+        """``?``-style CQL, prepared once per connection; returns the rows (dicts)."""
+        try:
+            ps = self.prepared.get(cql) or self._prepare(cql)
+            return self.session.execute(ps, values).current_rows
+        except dbapi.Error:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise map_error(e, self.redactor) from None
+
     def batch(
         self, statements: Sequence[tuple[str, Any]], *, logged: bool = True, counter: bool = False
     ) -> Any:

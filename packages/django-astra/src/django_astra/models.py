@@ -254,7 +254,6 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
         if (
             self._batch
-            or self._defer_fields
             or self._only_fields
             or self._python_order
             or self._consistency
@@ -279,6 +278,9 @@ class DjangoCassandraQuerySet(ModelQuerySet):
                 return _MISS
             values[key] = col.to_database(value)
         keys = model._meta.primary_key_columns
+        # cqlengine defers the columns it filtered by equality; SELECT * covers them anyway.
+        if self._defer_fields and not set(self._defer_fields) <= set(values):
+            return _MISS
         if set(values) != set(keys) or any(v is None for v in values.values()):
             return _MISS
         cql = model._point_read_cql()

@@ -16,14 +16,12 @@ from __future__ import annotations
 import datetime
 import decimal
 import ipaddress
-import os
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import NotSupportedError
-
 from django_backend_core import settings as core_settings
 from django_backend_core.remote_sqlite.base import RemoteSQLiteDatabaseWrapper
 from django_backend_core.secrets import Secret

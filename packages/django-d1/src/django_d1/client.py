@@ -41,7 +41,9 @@ def repl(connection: Any, stdin: TextIO, stdout: TextIO, parameters=()) -> int:
     interactive = stdin.isatty()
     db = connection.settings_dict.get("CLOUDFLARE_DATABASE_ID")
     if interactive:
-        stdout.write(f"D1 database {db} over the REST API. End statements with ';', .quit leaves.\n")
+        stdout.write(
+            f"D1 database {db} over the REST API. End statements with ';', .quit leaves.\n"
+        )
     buf: list[str] = []
     failures = 0
     while True:

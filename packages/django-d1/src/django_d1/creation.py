@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
 from django_backend_core.remote_sqlite.creation import DatabaseCreation as RemoteCreation
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.utils.functional import cached_property
-
 from django_backend_core.remote_sqlite.features import DatabaseFeatures as RemoteFeatures
 
 from .expected import EXPECTED_FAILURES, SKIPS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from django.db import DataError
-
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
 from .cursor import JS_SAFE_INT, MAX_PARAMS

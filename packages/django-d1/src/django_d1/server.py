@@ -246,8 +246,10 @@ class Database:
         table = arg1 if action != sqlite3.SQLITE_FUNCTION else None
         if action in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX):
             table = arg2
-        if isinstance(table, str) and table.lower().startswith("_cf_") and action in (
-            _WRITE_ACTIONS | {sqlite3.SQLITE_READ}
+        if (
+            isinstance(table, str)
+            and table.lower().startswith("_cf_")
+            and action in (_WRITE_ACTIONS | {sqlite3.SQLITE_READ})
         ):
             g.refusal = AUTH_MESSAGE
             return sqlite3.SQLITE_DENY

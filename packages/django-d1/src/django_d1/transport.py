@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-
 from django_backend_core import dbapi
 from django_backend_core.errors import SQLITE_RULES, ErrorMapper, Rule
 from django_backend_core.metrics import RoundTrips
@@ -124,7 +123,11 @@ class D1Transport:
                 raise dbapi.OperationalError(
                     self.redactor.redact(
                         f"D1 request timed out ({type(exc).__name__}); "
-                        + ("it was not retried because a write may have been applied." if not read else "gave up after retries.")
+                        + (
+                            "it was not retried because a write may have been applied."
+                            if not read
+                            else "gave up after retries."
+                        )
                     )
                 ) from None
             except httpx.HTTPError as exc:

@@ -21,9 +21,55 @@ class DatabaseFeatures(RemoteFeatures):
 
     @cached_property
     def django_test_skips(self):
-        skips = dict(super().django_test_skips)
-        return skips
+        return dict(super().django_test_skips)
 
     @cached_property
     def django_test_expected_failures(self):
-        return set(super().django_test_expected_failures)
+        failures = set(super().django_test_expected_failures)
+        failures.update(
+            {
+                # Integers travel as JavaScript numbers (doubles): values beyond 2**53 come
+                # back rounded (9223372036854775807 reads as 9223372036854775808). Writes are
+                # exact (integers are sent as SQL literals).
+                "model_fields.test_autofield.AutoFieldTests.test_backend_range_save",
+                "model_fields.test_autofield.BigAutoFieldTests.test_backend_range_save",
+                "model_fields.test_autofield.BigAutoFieldTests.test_documented_range",
+                "model_fields.test_autofield.SmallAutoFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.BigIntegerFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.BigIntegerFieldTests.test_documented_range",
+                "model_fields.test_integerfield.IntegerFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.PositiveBigIntegerFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.PositiveBigIntegerFieldTests.test_documented_range",
+                "model_fields.test_integerfield.PositiveIntegerFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.PositiveSmallIntegerFieldTests.test_backend_range_save",
+                "model_fields.test_integerfield.SmallIntegerFieldTests.test_backend_range_save",
+                # A Durable Object binds at most 100 arguments per statement, so bulk_create
+                # batches are smaller than the query counts these tests expect (sqlite3: 999).
+                "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_efficiency",
+                "bulk_create.tests.BulkCreateTests.test_large_batch_efficiency",
+                "bulk_create.tests.BulkCreateTests.test_large_batch_mixed_efficiency",
+                # The reply carries values only, no declared column types, so a raw cursor
+                # cannot turn DATE/TIMESTAMP columns into date objects as sqlite3's
+                # detect_types does (the ORM's converters still do).
+                "schema.tests.SchemaTests.test_add_datefield_and_datetimefield_use_effective_default",
+                # REGEXP is a Python function in Django's sqlite3 backend; the server has none
+                # (NotSupportedError saying so).
+                "lookup.tests.LookupTests.test_regex",
+                "lookup.tests.LookupTests.test_regex_non_ascii",
+                "lookup.tests.LookupTests.test_regex_non_string",
+                "lookup.tests.LookupTests.test_regex_null",
+                "model_fields.test_jsonfield.TestQuerying.test_key_iregex",
+                "model_fields.test_jsonfield.TestQuerying.test_key_regex",
+            }
+        )
+        # The remote-SQLite base expects these to fail (D1 rounds the small ranges' bounds
+        # too); here 32-bit values are exact (integers travel as SQL literals).
+        failures -= {
+            "model_fields.test_autofield.AutoFieldTests.test_documented_range",
+            "model_fields.test_autofield.SmallAutoFieldTests.test_documented_range",
+            "model_fields.test_integerfield.IntegerFieldTests.test_documented_range",
+            "model_fields.test_integerfield.PositiveIntegerFieldTests.test_documented_range",
+            "model_fields.test_integerfield.PositiveSmallIntegerFieldTests.test_documented_range",
+            "model_fields.test_integerfield.SmallIntegerFieldTests.test_documented_range",
+        }
+        return failures

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import git
 from gitdb.base import IStream
+from gitdb.db import LooseObjectDB
 
 STATE_DIR = "django-jsonlines-git"  # inside .git: never part of the work tree or of commits
 ZERO = "0" * 40
@@ -79,6 +80,9 @@ class GitStore:
             raise sqlite3.OperationalError(f"{self.path} is a bare repository; use a clone")
         self.git_dir = Path(self.repo.git_dir)
         self.state_dir = self.git_dir / STATE_DIR
+        # Objects are written in-process (temp file + rename), not by `git hash-object
+        # --literally`: a writer killed mid-call must not leave a truncated object behind.
+        self.loose = LooseObjectDB(str(Path(self.repo.common_dir) / "objects"))
         self._lock_fd: int | None = None
 
     def close(self) -> None:
@@ -216,7 +220,7 @@ class GitStore:
 
     # -- writing -----------------------------------------------------------------------------
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        return self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+        return self.loose.store(IStream(kind, len(data), io.BytesIO(data))).binsha
 
     def _write_file(self, name: str, data: bytes) -> None:
         tmp = self.path / f".{name}.jlg-tmp"

@@ -40,13 +40,13 @@ _ISOLATION = {"READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZ
 def _get_varchar_column(data: dict[str, Any]) -> str:
     if data["max_length"] is None:
         return "varchar"
-    return "varchar(%(max_length)s)" % data
+    return "varchar({})".format(data["max_length"])
 
 
 def _get_decimal_column(data: dict[str, Any]) -> str:
     if data["max_digits"] is None and data["decimal_places"] is None:
         return "numeric"
-    return "numeric(%(max_digits)s, %(decimal_places)s)" % data
+    return "numeric({}, {})".format(data["max_digits"], data["decimal_places"])
 
 
 def _mask_settings(settings_dict: dict[str, Any]) -> None:
@@ -119,9 +119,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         "istartswith": "LIKE UPPER(%s)",
         "iendswith": "LIKE UPPER(%s)",
     }
-    pattern_esc = (
-        r"REPLACE(REPLACE(REPLACE({}, E'\\', E'\\\\'), E'%%', E'\\%%'), E'_', E'\\_')"
-    )
+    pattern_esc = r"REPLACE(REPLACE(REPLACE({}, E'\\', E'\\\\'), E'%%', E'\\%%'), E'_', E'\\_')"
     pattern_ops = {
         "contains": "LIKE '%%' || {} || '%%'",
         "icontains": "LIKE '%%' || UPPER({}) || '%%'",
@@ -190,10 +188,10 @@ class DatabaseWrapper(BaseDatabaseWrapper):
     def get_new_connection(self, conn_params: dict[str, Any]) -> Database.Connection:
         params = dict(conn_params)
         api_key = params.pop("api_key").reveal()
-        redactor = Redactor.from_settings(self.settings_dict, api_key, reveal(self.settings_dict.get("URL")))
-        transport = PrismaTransport(
-            params.pop("base_url"), api_key, redactor=redactor, **params
+        redactor = Redactor.from_settings(
+            self.settings_dict, api_key, reveal(self.settings_dict.get("URL"))
         )
+        transport = PrismaTransport(params.pop("base_url"), api_key, redactor=redactor, **params)
         return Database.Connection(transport, placeholder="dollar", dialect="postgres")
 
     def init_connection_state(self) -> None:

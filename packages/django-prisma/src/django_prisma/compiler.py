@@ -48,7 +48,9 @@ class SQLCompiler(_CacheMixin, base.SQLCompiler):
         ret, klass_info, annotations = super().get_select(*args, **kwargs)
         if not self.query.subquery:
             ret = [
-                (col, (f"({sql})::text", params), alias) if _is_json(col) else (col, (sql, params), alias)
+                (col, (f"({sql})::text", params), alias)
+                if _is_json(col)
+                else (col, (sql, params), alias)
                 for col, (sql, params), alias in ret
             ]
         return ret, klass_info, annotations

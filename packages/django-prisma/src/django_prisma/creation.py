@@ -2,8 +2,8 @@
 
 Over the Prisma HTTP protocol a connection string addresses exactly one database; there is no
 CREATE DATABASE + reconnect. So ``manage.py test`` uses ``TEST["URL"]`` (or the main URL) and
-clears its ``public`` schema first, the way Django's other backends drop an old test database.
-Point ``TEST["URL"]`` at a database you can wipe.
+drops the tables, views and sequences of its current schema first, the way Django's other
+backends drop an old test database. Point ``TEST["URL"]`` at a database you can wipe.
 """
 
 from __future__ import annotations
@@ -28,11 +28,36 @@ class DatabaseCreation(PGCreation):
         if keepdb:
             return name
         if verbosity >= 1:
-            self.log("Clearing schema public of the test database (Prisma URL)...")
-        with self.connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            cursor.execute("CREATE SCHEMA public")
+            self.log(
+                "Dropping the tables, views and sequences of the test database (Prisma URL)..."
+            )
+        self.clear_current_schema()
         return name
+
+    def clear_current_schema(self) -> None:
+        """Drop every table, view and sequence of the current schema (types, collations and
+        extensions stay), the equivalent of Django dropping an old test database."""
+        kinds = [
+            (
+                "MATERIALIZED VIEW",
+                "SELECT matviewname::text FROM pg_matviews WHERE schemaname = current_schema()",
+            ),
+            ("VIEW", "SELECT viewname::text FROM pg_views WHERE schemaname = current_schema()"),
+            ("TABLE", "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"),
+            (
+                "SEQUENCE",
+                "SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
+            ),
+        ]
+        quote = self.connection.ops.quote_name
+        with self.connection.cursor() as cursor:
+            for kind, query in kinds:
+                cursor.execute(query)
+                names = [row[0] for row in cursor.fetchall()]
+                if names:
+                    cursor.execute(
+                        f"DROP {kind} IF EXISTS {', '.join(quote(n) for n in names)} CASCADE"
+                    )
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
         # The database itself belongs to the URL; nothing to drop.

@@ -47,7 +47,12 @@ class PrismaTransactionError(TransactionManagementError):
     """
 
     def __init__(
-        self, message: str, *, payload: Any = None, code: str | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        payload: Any = None,
+        code: str | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.payload = payload

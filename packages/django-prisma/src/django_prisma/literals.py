@@ -37,7 +37,11 @@ def quote_value(value: Any) -> str:
     if isinstance(value, float):
         if math.isfinite(value):
             return repr(value)
-        return "'NaN'::float8" if math.isnan(value) else f"'{'-' if value < 0 else ''}Infinity'::float8"
+        return (
+            "'NaN'::float8"
+            if math.isnan(value)
+            else f"'{'-' if value < 0 else ''}Infinity'::float8"
+        )
     if isinstance(value, decimal.Decimal):
         return f"'{value}'::numeric" if not value.is_finite() else str(value)
     if isinstance(value, JsonText):
@@ -45,17 +49,13 @@ def quote_value(value: Any) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, datetime.datetime):
-        return _string(value.isoformat()) + (
-            "::timestamptz" if value.tzinfo else "::timestamp"
-        )
+        return _string(value.isoformat()) + ("::timestamptz" if value.tzinfo else "::timestamp")
     if isinstance(value, datetime.date):
         return _string(value.isoformat()) + "::date"
     if isinstance(value, datetime.time):
         return _string(value.isoformat()) + "::time"
     if isinstance(value, datetime.timedelta):
-        return (
-            f"'{value.days} days {value.seconds} seconds {value.microseconds} microseconds'::interval"
-        )
+        return f"'{value.days} days {value.seconds} seconds {value.microseconds} microseconds'::interval"
     if isinstance(value, bytes | bytearray | memoryview):
         return "'\\x" + bytes(value).hex() + "'::bytea"
     if isinstance(value, uuid.UUID):

@@ -126,7 +126,9 @@ class PSLSyntaxError(ValueError):
     """A schema.prisma syntax error; ``line``/``column`` are 1-based."""
 
     def __init__(self, message: str, line: int, column: int, context: str = "") -> None:
-        super().__init__(f"line {line}, column {column}: {message}" + (f"\n{context}" if context else ""))
+        super().__init__(
+            f"line {line}, column {column}: {message}" + (f"\n{context}" if context else "")
+        )
         self.line = line
         self.column = column
 
@@ -286,7 +288,9 @@ class _ToAST(Transformer):  # type: ignore[type-arg]
     def assignment(self, name: Token, value: Any, doc: Token | None = None) -> tuple[str, Any]:
         return (str(name), value)
 
-    def config_block(self, kind: Token, name: Token, *items: Any) -> tuple[str, str, dict[str, Any]]:
+    def config_block(
+        self, kind: Token, name: Token, *items: Any
+    ) -> tuple[str, str, dict[str, Any]]:
         return (str(kind), str(name), dict(i for i in items if isinstance(i, tuple)))
 
     def start(self, *blocks: Any) -> Schema:
@@ -466,7 +470,10 @@ class _Generator:
                     if g.list
                     and g.type == model.name
                     and g is not f
-                    and ((g.attr("relation").arg("name", 0) if g.attr("relation") else None) == rel_name)
+                    and (
+                        (g.attr("relation").arg("name", 0) if g.attr("relation") else None)
+                        == rel_name
+                    )
                 ]
                 if not back:
                     continue
@@ -476,9 +483,7 @@ class _Generator:
                     continue
                 seen.add(key)
                 table = f"_{rel_name}" if rel_name else f"_{a[0]}To{b[0]}"
-                out.append(
-                    (self.schema.models[a[0]], a[1], self.schema.models[b[0]], b[1], table)
-                )
+                out.append((self.schema.models[a[0]], a[1], self.schema.models[b[0]], b[1], table))
         return out
 
     def scalar(self, model: Model, f: Field, enum_classes: dict[str, str]) -> tuple[str, list[str]]:
@@ -486,7 +491,11 @@ class _Generator:
         native = next((a for a in f.attributes if a.name.startswith("db.")), None)
         native_name = native.name[3:] if native else None
         default = f.attr("default")
-        default_call = default.args[0] if default and default.args and isinstance(default.args[0], Call) else None
+        default_call = (
+            default.args[0]
+            if default and default.args and isinstance(default.args[0], Call)
+            else None
+        )
         is_pk = f.attr("id") is not None and len(self.pk_fields(model)) == 1
         if f.type in self.schema.enums:
             cls = "CharField"
@@ -588,7 +597,7 @@ class _Generator:
                 out.append("")
                 continue
             out += self.model_class(model, enum_classes, m2m_on.get(model.name, []))
-        for a, fa, b, fb, table in m2m:
+        for a, _fa, b, _fb, table in m2m:
             out += self.through_model(a, b, table)
         header = sorted(self.imports, key=lambda s: (not s.startswith("import"), s))
         text = (
@@ -602,7 +611,10 @@ class _Generator:
         return text
 
     def model_class(
-        self, model: Model, enum_classes: dict[str, str], m2m: list[tuple[Field, Model, Field, str, bool]]
+        self,
+        model: Model,
+        enum_classes: dict[str, str],
+        m2m: list[tuple[Field, Model, Field, str, bool]],
     ) -> list[str]:
         lines = [f"class {_ident(model.name)}(models.Model):"]
         if model.docs:
@@ -637,7 +649,9 @@ class _Generator:
             _, field_lines = self.scalar(model, f, enum_classes)
             body += field_lines
         for fa, other, fb, table, self_ref in m2m:
-            through = _ident(table.lstrip("_")) + "Through" if table.startswith("_") else _ident(table)
+            through = (
+                _ident(table.lstrip("_")) + "Through" if table.startswith("_") else _ident(table)
+            )
             extra = ', through_fields=("A", "B")' if self_ref else ""
             body.append(
                 f"{_ident(fa.name)} = models.ManyToManyField({_ident(other.name)!r}, "
@@ -646,17 +660,27 @@ class _Generator:
         lines += ["    " + b for b in body] or ["    pass"]
         meta = ["managed = False", f"db_table = {self.db_table(model)!r}"]
         if len(pk) > 1:
-            lines.append(f"    pk = models.CompositePrimaryKey({', '.join(repr(self._attname(model, n, fk_columns)) for n in pk)})")
+            lines.append(
+                f"    pk = models.CompositePrimaryKey({', '.join(repr(self._attname(model, n, fk_columns)) for n in pk)})"
+            )
         constraints, indexes = [], []
         for attr in model.attrs("unique"):
             cols = _names(attr.arg("fields", 0, []))
             fields = [self._attname(model, c, fk_columns) for c in cols]
-            name = attr.kwargs.get("map") or attr.kwargs.get("name") or f"{self.db_table(model)}_{'_'.join(cols)}_key"
+            name = (
+                attr.kwargs.get("map")
+                or attr.kwargs.get("name")
+                or f"{self.db_table(model)}_{'_'.join(cols)}_key"
+            )
             constraints.append(f"models.UniqueConstraint(fields={fields!r}, name={name!r})")
         for attr in model.attrs("index"):
             cols = _names(attr.arg("fields", 0, []))
             fields = [self._attname(model, c, fk_columns) for c in cols]
-            name = attr.kwargs.get("map") or attr.kwargs.get("name") or _index_name(self.db_table(model), cols)
+            name = (
+                attr.kwargs.get("map")
+                or attr.kwargs.get("name")
+                or _index_name(self.db_table(model), cols)
+            )
             indexes.append(f"models.Index(fields={fields!r}, name={name!r})")
         if constraints:
             meta.append(f"constraints = [{', '.join(constraints)}]")

@@ -151,11 +151,20 @@ class _Writer:
         fields: list[str] = []
         block: list[str] = []
         opts = model._meta
-        pk_fields = [f.name for f in getattr(opts.pk, "fields", [])] if opts.pk and opts.pk.__class__.__name__ == "CompositePrimaryKey" else []
+        pk_fields = (
+            [f.name for f in getattr(opts.pk, "fields", [])]
+            if opts.pk and opts.pk.__class__.__name__ == "CompositePrimaryKey"
+            else []
+        )
         for field in opts.local_fields:
             if field.__class__.__name__ == "CompositePrimaryKey":
                 continue
-            if field.is_relation and field.remote_field and field.many_to_one or getattr(field, "one_to_one", False):
+            if (
+                field.is_relation
+                and field.remote_field
+                and field.many_to_one
+                or getattr(field, "one_to_one", False)
+            ):
                 fields += self.relation(model, field)
                 continue
             ftype, attrs = _scalar(field)
@@ -176,12 +185,24 @@ class _Writer:
             line_attrs += [a for a in attrs if not a.startswith("@default")]
             if ftype.startswith("Unsupported"):
                 mods = "?"  # Prisma requires Unsupported fields to be optional or have defaults
-            fields.append(" ".join([_name(field.column if field.column != field.name else field.name, field), ftype + mods, *line_attrs]).rstrip())
+            fields.append(
+                " ".join(
+                    [
+                        _name(field.column if field.column != field.name else field.name, field),
+                        ftype + mods,
+                        *line_attrs,
+                    ]
+                ).rstrip()
+            )
         if pk_fields:
             cols = [opts.get_field(n).column for n in pk_fields]
             block.append(f"@@id([{', '.join(cols)}])")
         for constraint in opts.constraints:
-            if isinstance(constraint, models.UniqueConstraint) and constraint.fields and not constraint.condition:
+            if (
+                isinstance(constraint, models.UniqueConstraint)
+                and constraint.fields
+                and not constraint.condition
+            ):
                 cols = [opts.get_field(n).column for n in constraint.fields]
                 block.append(f'@@unique([{", ".join(cols)}], map: "{constraint.name}")')
         for together in opts.unique_together:
@@ -212,7 +233,11 @@ class _Writer:
         ]
         if target in self.back:
             back_name = f"{model._meta.model_name}_{field.name}"
-            back_type = f"{self.names[model]}?" if field.one_to_one or field.unique else f"{self.names[model]}[]"
+            back_type = (
+                f"{self.names[model]}?"
+                if field.one_to_one or field.unique
+                else f"{self.names[model]}[]"
+            )
             self.back[target].append(f'{back_name} {back_type} @relation("{rel_name}")')
         return lines
 
@@ -221,7 +246,11 @@ def _name(name: str, field: Any) -> str:
     return name
 
 
-def schema_from_models(model_list: Iterable[type[models.Model]], provider: str = "postgresql") -> str:
+def schema_from_models(
+    model_list: Iterable[type[models.Model]], provider: str = "postgresql"
+) -> str:
     """PSL text for the given concrete, non-proxy models (include auto-created through models)."""
-    concrete = [m for m in model_list if not m._meta.proxy and not m._meta.abstract and not m._meta.swapped]
+    concrete = [
+        m for m in model_list if not m._meta.proxy and not m._meta.abstract and not m._meta.swapped
+    ]
     return _Writer(concrete).write(provider)

@@ -25,7 +25,7 @@ from django_backend_core.secrets import Redactor
 from django_backend_core.transport import Result, Statement
 
 from .errors import map_error
-from .wire import decode_rows, encode_args
+from .wire import add_casts, decode_rows, encode_args
 
 __all__ = ["CacheStrategy", "PrismaTransport", "parse_url"]
 
@@ -70,9 +70,7 @@ def validate_tags(tags: Sequence[str]) -> None:
         raise ValueError(f"Accelerate accepts at most 5 cache tags, got {len(tags)}")
     for tag in tags:
         if not isinstance(tag, str) or not _TAG_RE.match(tag):
-            raise ValueError(
-                f"invalid cache tag {tag!r}: use 1-64 characters from [A-Za-z0-9_]"
-            )
+            raise ValueError(f"invalid cache tag {tag!r}: use 1-64 characters from [A-Za-z0-9_]")
 
 
 def parse_url(url: str) -> tuple[str, str | None]:
@@ -120,8 +118,10 @@ class PrismaTransport:
         redactor: Redactor | None = None,
         metrics: RoundTrips | None = None,
         http_transport: httpx.BaseTransport | None = None,
+        typed_params: bool = True,
     ) -> None:
         self.base_url = base_url
+        self.typed_params = typed_params
         self.redactor = redactor or Redactor()
         self.redactor.add(api_key)
         self.metrics = metrics if metrics is not None else RoundTrips()
@@ -200,11 +200,12 @@ class PrismaTransport:
         path = f"/transaction/{self._tx_id}/query" if self._tx_id else "/query"
         query = returns_rows(stmt.sql)
         args, arg_types = encode_args(stmt.params)
+        sql = add_casts(stmt.sql, stmt.params) if self.typed_params and stmt.params else stmt.sql
         body = {
             "operation": "queryRaw" if query else "executeRaw",
             "plan": {
                 "type": "query" if query else "execute",
-                "args": {"type": "rawSql", "sql": stmt.sql, "args": args, "argTypes": arg_types},
+                "args": {"type": "rawSql", "sql": sql, "args": args, "argTypes": arg_types},
             },
             "params": {},
         }

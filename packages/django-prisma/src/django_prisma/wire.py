@@ -14,11 +14,20 @@ import datetime
 import decimal
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["JsonText", "decode_rows", "decode_value", "encode_args", "encode_value"]
+__all__ = [
+    "JsonText",
+    "add_casts",
+    "decode_rows",
+    "decode_value",
+    "encode_args",
+    "encode_value",
+    "sql_type",
+]
 
 _JS_SAFE_INT = 2**53 - 1
 
@@ -51,7 +60,9 @@ def encode_value(value: Any) -> tuple[Any, str]:
     if isinstance(value, float):
         if math.isfinite(value):
             return value, "float"
-        return ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")), "string"
+        return (
+            "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        ), "string"
     if isinstance(value, decimal.Decimal):
         return str(value), "decimal"
     if isinstance(value, JsonText):
@@ -87,6 +98,70 @@ def encode_args(params: Sequence[Any]) -> tuple[list[Any], list[dict[str, str]]]
             args.append(v)
             types.append(_arg_type(t))
     return args, types
+
+
+def sql_type(value: Any) -> str | None:
+    """The PostgreSQL type a non-text parameter is cast to, like psycopg's typed binding.
+
+    The executor binds every argument as untyped text, so ``SELECT $1`` or ``$1 + 1`` cannot
+    be typed by the server (42P18, measured). Strings and None stay untyped so PostgreSQL
+    infers them from context (as psycopg does for str).
+    """
+    if value is None or isinstance(value, str) and not isinstance(value, JsonText):
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int8" if -(2**63) <= value < 2**63 else "numeric"
+    if isinstance(value, float):
+        return "float8"
+    if isinstance(value, decimal.Decimal):
+        return "numeric"
+    if isinstance(value, JsonText):
+        return "jsonb"
+    if isinstance(value, datetime.datetime):
+        return "timestamptz" if value.tzinfo is not None else "timestamp"
+    if isinstance(value, datetime.date):
+        return "date"
+    if isinstance(value, datetime.time):
+        return "timetz" if value.tzinfo is not None else "time"
+    if isinstance(value, datetime.timedelta):
+        return "interval"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "bytea"
+    if isinstance(value, uuid.UUID):
+        return "uuid"
+    return None
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)(?!\d)(?!\s*::)")
+
+
+def add_casts(sql: str, params: Sequence[Any]) -> str:
+    """Append ``::type`` to the ``$n`` placeholders of typed parameters (outside literals,
+    quoted identifiers and comments)."""
+    casts = {i: t for i, v in enumerate(params, 1) if (t := sql_type(v)) is not None}
+    if not casts:
+        return sql
+    from django_backend_core.params import scan
+
+    def repl(m: re.Match[str]) -> str:
+        cast = casts.get(int(m.group(1)))
+        return f"{m.group(0)}::{cast}" if cast else m.group(0)
+
+    out: list[str] = []
+    code: list[str] = []
+    for kind, text in scan(sql, "postgres"):
+        if kind == "code":
+            code.append(text)
+            continue
+        if code:
+            out.append(_PLACEHOLDER.sub(repl, "".join(code)))
+            code = []
+        out.append(text)
+    if code:
+        out.append(_PLACEHOLDER.sub(repl, "".join(code)))
+    return "".join(out)
 
 
 def _datetime(text: str) -> datetime.datetime:
@@ -134,9 +209,7 @@ def decode_value(type_name: str, value: Any) -> Any:
 
 def decode_rows(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """Decode every row; columns of pass-through types are left untouched (fast path)."""
-    plan = [
-        (i, t) for i, t in enumerate(types) if t.endswith("-array") or t in _SCALAR_DECODERS
-    ]
+    plan = [(i, t) for i, t in enumerate(types) if t.endswith("-array") or t in _SCALAR_DECODERS]
     if not plan:
         return [tuple(row) for row in rows]
     out = []

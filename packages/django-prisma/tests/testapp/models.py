@@ -15,9 +15,7 @@ class Author(models.Model):
 
 class Book(models.Model):
     author = models.ForeignKey(Author, models.CASCADE, related_name="books")
-    editor = models.ForeignKey(
-        Author, models.SET_NULL, null=True, related_name="edited_books"
-    )
+    editor = models.ForeignKey(Author, models.SET_NULL, null=True, related_name="edited_books")
     title = models.TextField()
     pages = models.IntegerField(default=0)
     tags = models.ManyToManyField("Tag", blank=True)

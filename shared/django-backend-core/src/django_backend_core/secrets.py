@@ -84,7 +84,9 @@ class Secret:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        raise TypeError("Secret values are not picklable (they would leave the process).")
+        # Picklable on purpose: Django's parallel test runner (spawn/forkserver) pickles
+        # settings_dict to workers. Masking is about display, not about process boundaries.
+        return (Secret, (self._value,))
 
 
 def reveal(value: str | Secret | None) -> str | None:

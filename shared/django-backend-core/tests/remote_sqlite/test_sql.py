@@ -14,7 +14,6 @@ pytest.importorskip("django")
 
 from django.db import NotSupportedError  # noqa: E402
 from django.db.backends.sqlite3 import _functions as F  # noqa: E402
-
 from django_backend_core.params import translate  # noqa: E402
 from django_backend_core.remote_sqlite import sql as S  # noqa: E402
 

@@ -846,6 +846,21 @@ class Engine:
                 live.append(r)
         return live
 
+    def _exact_rows(self, t: Table, pks: list[bytes], cks: list[bytes], now: float) -> list[Row]:
+        out = []
+        for pk in sorted(set(pks), key=lambda b: (murmur3(b), b)):
+            for ck in dict.fromkeys(cks):
+                r = self.db.execute(
+                    "SELECT token, marker, cells FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, pk, ck)
+                ).fetchone()
+                if r is None:
+                    continue
+                row = Row(t, r[0], pk, ck, r[1], pickle.loads(r[2]))
+                self._purge(row, now)
+                if self._alive(row, now):
+                    out.append(row)
+        return out
+
     def _virtual_rows(self, t: Table) -> list[Row]:
         if t.ks == "system_schema":
             dicts = (
@@ -1141,8 +1156,20 @@ class Engine:
                 if any(v is None for v in combo):
                     continue
                 pks.append(self._routing(t, dict(zip(t.partition_key, combo, strict=True))))
+            exact = bool(t.clustering) and not t.virtual and all(
+                len(ck_rels.get(c, ())) == 1 and ck_rels[c][0][0] in ("=", "IN") for c in t.clustering
+            )
             if not pks:
                 rows: list[Row] = []
+            elif exact:
+                # Full primary key by equality: read those rows by key, not the partition.
+                ck_lists = [v if op == "IN" else [v] for op, v in (ck_rels[c][0] for c in t.clustering)]
+                cks = [
+                    self._ckey(t, dict(zip(t.clustering, combo, strict=True)))
+                    for combo in itertools.product(*ck_lists)
+                    if all(x is not None for x in combo)
+                ]
+                rows = self._exact_rows(t, pks, cks, ctx.now)
             else:
                 rows = self._partition_rows(t, pks, None, ctx.now)
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import ipaddress
 import struct
 import uuid
@@ -82,6 +83,7 @@ def from_ast(node: Any) -> type:
     raise Invalid(f"Unknown type {kind}")
 
 
+@functools.lru_cache(maxsize=4096)
 def _unfrozen(t: type) -> type:
     return t.subtypes[0] if issubclass(t, ct.FrozenType) else t
 
@@ -121,6 +123,7 @@ def parse_type_string(text: str) -> type:
     return from_ast(node)
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(t: type) -> str:
     t = _unfrozen(t)
     if issubclass(t, ct.VectorType):

@@ -203,7 +203,8 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
         if transport.queued is not None:
             yield transport.queued  # nested: the outer batch sends
             return
-        transport.queued = queued = []
+        queued: list[Statement] = []
+        transport.queued = queued
         try:
             yield queued
         except BaseException:
@@ -230,7 +231,7 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
         with self.wrap_database_errors:
             results = transport.inner.batch(stmts)
         if self.queries_logged:
-            for sql, params in statements:
+            for sql, _params in statements:
                 self.queries_log.append({"sql": f"{sql} [batch]", "time": "0.000"})
         return results
 

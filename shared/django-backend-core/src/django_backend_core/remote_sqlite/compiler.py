@@ -160,12 +160,14 @@ def _internal_type(expr: Any) -> str | None:
 
 
 class RemoteSQLiteCompilerMixin:
+    connection: Any
+
     def compile(self, node):
         for cls in type(node).__mro__:
             handler = HANDLERS.get(cls)
             if handler is not None:
                 return handler(node, self, self.connection)
-        return super().compile(node)
+        return super().compile(node)  # type: ignore[misc]
 
 
 class SQLCompiler(RemoteSQLiteCompilerMixin, compiler.SQLCompiler):

@@ -28,5 +28,7 @@ class DatabaseFeatures(SQLiteFeatures):
     @cached_property
     def django_test_skips(self):
         skips = dict(super().django_test_skips)
-        skips.pop("Only connections to in-memory SQLite databases are passed to the server thread.", None)
+        skips.pop(
+            "Only connections to in-memory SQLite databases are passed to the server thread.", None
+        )
         return skips

@@ -69,7 +69,7 @@ class DatabaseOperations(SQLiteOperations):
     def combine_expression(self, connector, sub_expressions):
         if connector == "^":
             # D1 refuses power(); pow() is the same math function.
-            return "pow(%s)" % ",".join(sub_expressions)
+            return "pow({})".format(",".join(sub_expressions))
         if connector == "#":
             lhs, rhs = sub_expressions
             return f"(SELECT (__a | __b) - (__a & __b) FROM (SELECT {lhs} AS __a, {rhs} AS __b))"
@@ -111,9 +111,9 @@ class DatabaseOperations(SQLiteOperations):
             elif isinstance(p, int | float):
                 out.append(repr(p))
             elif isinstance(p, bytes | bytearray | memoryview):
-                out.append("X'%s'" % bytes(p).hex().upper())
+                out.append(f"X'{bytes(p).hex().upper()}'")
             else:
-                out.append("'%s'" % str(p).replace("'", "''"))
+                out.append("'{}'".format(str(p).replace("'", "''")))
         return tuple(out)
 
     def last_executed_query(self, cursor, sql, params):
@@ -130,7 +130,7 @@ class DatabaseOperations(SQLiteOperations):
                 return sql
         return sql
 
-    @functools.lru_cache(maxsize=512)
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - same caching as the stock backend
     def _references_graph(self, table_name):
         """Tables referencing ``table_name`` (recursively), without the stock REGEXP query."""
         query = """

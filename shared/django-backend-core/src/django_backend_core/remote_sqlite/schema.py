@@ -48,7 +48,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
             if m:
                 keep = f'"{m["old"]}__django_copy"'
                 statements.append(
-                    (f"CREATE TABLE {keep} AS SELECT {m['exprs']} FROM \"{m['old']}\"", params)
+                    (f'CREATE TABLE {keep} AS SELECT {m["exprs"]} FROM "{m["old"]}"', params)
                 )
                 restore = [
                     (f'INSERT INTO "{m["old"]}" ({m["cols"]}) SELECT * FROM {keep}', None),

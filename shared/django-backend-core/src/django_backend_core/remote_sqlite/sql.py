@@ -152,7 +152,9 @@ def utc_to_zone(value: SqlParams, tzname: str | None, conn_tzname: str | None) -
         "ORDER BY column1 DESC LIMIT 1)"
     )
     return let(
-        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, " + lookup + " || ' seconds') || substr({v}, 20))",
+        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, "
+        + lookup
+        + " || ' seconds') || substr({v}, 20))",
         v=(sql, params),
     )
 
@@ -303,13 +305,16 @@ def temporal_add(kind: str, temporal: SqlParams, duration: SqlParams, sign: str)
             "ELSE '.' || printf('%%06d', {x} %% 1000000) END)",
             x=x,
         )
-    total = let(f"({_EPOCH_US} + {dur})", v=temporal, d=duration)
     if kind == "DateField":
+        # Python's date +/- timedelta uses only timedelta.days (floor of the duration).
+        days = "(({d} - ((({d}) %% 86400000000) + 86400000000) %% 86400000000) / 86400000000)"
+        op = "+" if sign == "+" else "-"
         return let(
-            "date(({x} - ((({x}) %% 86400000000) + 86400000000) %% 86400000000) / 1000000, "
-            "'unixepoch')",
-            x=total,
+            "date({t}, CASE WHEN {d} IS NULL THEN NULL ELSE (" + op + days + ") || ' days' END)",
+            t=temporal,
+            d=duration,
         )
+    total = let(f"({_EPOCH_US} + {dur})", v=temporal, d=duration)
     return let(_from_epoch_us("{x}"), x=total)
 
 

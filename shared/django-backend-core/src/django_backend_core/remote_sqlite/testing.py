@@ -47,9 +47,7 @@ class PlainSQLiteTransport:
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            raise _MAPPER.map(
-                str(exc), sqlite=getattr(exc, "sqlite_errorcode", None)
-            ) from None
+            raise _MAPPER.map(str(exc), sqlite=getattr(exc, "sqlite_errorcode", None)) from None
         self.metrics.record(statements=len(stmts))
         return out
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *app_labels: str, output: str | None = None, **options: Any) -> None:
         try:
-            configs = [apps.get_app_config(label) for label in app_labels] or list(apps.get_app_configs())
+            configs = [apps.get_app_config(label) for label in app_labels] or list(
+                apps.get_app_configs()
+            )
         except LookupError as exc:
             raise CommandError(str(exc))
         model_list = [m for config in configs for m in config.get_models(include_auto_created=True)]

@@ -1,0 +1,290 @@
+"""Scenarios run in a subprocess (own Django settings) by test_backend.py.
+
+Usage: python d1_scenarios.py <scenario> <api_base> <database_id> <token>
+Prints "OK" on success; any exception fails the calling test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import sys
+import uuid
+
+import django
+from django.conf import settings
+
+SCENARIO, API, DB, TOKEN = sys.argv[1:5]
+settings.configure(
+    DEBUG=True,
+    USE_TZ=True,
+    TIME_ZONE="Europe/Paris",
+    INSTALLED_APPS=[],
+    DATABASES={
+        "default": {
+            "ENGINE": "django_d1",
+            "CLOUDFLARE_ACCOUNT_ID": "acc",
+            "CLOUDFLARE_DATABASE_ID": DB,
+            "CLOUDFLARE_TOKEN": TOKEN,
+            "OPTIONS": {"api_base": API, "timeout": 30},
+        }
+    },
+)
+django.setup()
+
+import django_d1  # noqa: E402
+from django.db import (  # noqa: E402
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    OperationalError,
+    connection,
+    models,
+)
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        app_label = "d1t"
+
+
+class Thing(models.Model):
+    author = models.ForeignKey(Author, models.CASCADE, null=True)
+    flag = models.BooleanField(default=False)
+    price = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    at = models.DateTimeField(null=True)
+    day = models.DateField(null=True)
+    t = models.TimeField(null=True)
+    uid = models.UUIDField(null=True)
+    data = models.JSONField(null=True)
+    blob = models.BinaryField(null=True)
+    big = models.BigIntegerField(null=True)
+    ratio = models.FloatField(null=True)
+    took = models.DurationField(null=True)
+    label = models.CharField(max_length=100, default="")
+
+    class Meta:
+        app_label = "d1t"
+
+
+def setup_schema():
+    with connection.schema_editor() as editor:
+        editor.create_model(Author)
+        editor.create_model(Thing)
+
+
+def metrics():
+    return connection.connection.transport.metrics
+
+
+def scenario_types():
+    setup_schema()
+    a = Author.objects.create(name="ann")
+    assert a.pk == 1, a.pk  # RETURNING gives the new primary key
+    values = dict(
+        author=a,
+        flag=True,
+        price=decimal.Decimal("12345678.123456"),  # SQLite keeps 15 significant digits
+        at=dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=dt.UTC),
+        day=dt.date(2024, 2, 29),
+        t=dt.time(1, 2, 3, 400),
+        uid=uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        data={"a": [1, 2.5, None, True], "ü": "x"},
+        blob=b"\x00\xff\x10binary",
+        big=2**53,
+        ratio=0.1,
+        took=dt.timedelta(days=2, microseconds=7),
+        label="7",
+    )
+    thing = Thing.objects.create(**values)
+    got = Thing.objects.get(pk=thing.pk)
+    for key, value in values.items():
+        if key == "author":
+            assert got.author_id == a.pk
+            continue
+        actual = getattr(got, key)
+        if isinstance(actual, memoryview):
+            actual = bytes(actual)
+        assert actual == value and type(actual) is type(value), (key, actual, value)
+    # Integers keep INTEGER semantics (D1 would bind JSON numbers as REAL).
+    with connection.cursor() as c:
+        c.execute("SELECT typeof(big), typeof(%s), %s / 2 FROM d1t_thing", [7, 7])
+        assert c.fetchone() == ("integer", "integer", 3), "ints must be inlined"
+    # rowcount from meta.changes, lastrowid only after INSERT.
+    assert Thing.objects.filter(pk=thing.pk).update(label="x") == 1
+    assert Thing.objects.filter(pk=999).update(label="x") == 0
+    with connection.cursor() as c:
+        c.execute("INSERT INTO d1t_author (name) VALUES (%s)", ["bob"])
+        assert c.lastrowid == 2 and c.rowcount == 1
+        c.execute("UPDATE d1t_author SET name = name || %s WHERE id = 1", ["!"])
+        assert c.rowcount == 1 and c.lastrowid == 2  # untouched by the UPDATE
+    # Integers beyond 2**53 come back rounded by D1's JSON: refused instead of wrong.
+    Thing.objects.filter(pk=thing.pk).update(big=2**62 + 1)
+    try:
+        Thing.objects.get(pk=thing.pk)
+    except DataError as exc:
+        assert "2**53" in str(exc)
+    else:
+        raise AssertionError("expected DataError for an integer beyond 2**53")
+    # More than 100 values in one statement: strings are inlined as literals.
+    names = [f"n{i}'q" for i in range(250)]
+    assert Author.objects.filter(name__in=names).count() == 0
+    # Errors are mapped: constraint -> IntegrityError.
+    try:
+        Author.objects.create(name="bob")
+    except IntegrityError as exc:
+        assert "UNIQUE constraint failed" in str(exc)
+    else:
+        raise AssertionError("expected IntegrityError")
+
+
+def scenario_bulk():
+    setup_schema()
+    before = metrics().snapshot()
+    Thing.objects.bulk_create(
+        [Thing(label=f"row {i}", big=i, ratio=i / 3, flag=i % 2 == 0) for i in range(10_000)]
+    )
+    cost = metrics().since(before)
+    assert Thing.objects.count() == 10_000
+    assert cost["requests"] <= 10, cost
+    assert Thing.objects.filter(flag=True).count() == 5000
+    things = list(Thing.objects.order_by("pk")[:300])
+    for t in things:
+        t.label = t.label.upper()
+    Thing.objects.bulk_update(things, ["label"])
+    labels = list(Thing.objects.order_by("pk").values_list("label", flat=True)[:301])
+    assert labels[:300] == [f"ROW {i}" for i in range(300)] and labels[300] == "row 300"
+    assert len(Thing.objects.in_bulk(list(range(1, 400)))) == 399
+    print("bulk_create requests:", cost["requests"], file=sys.stderr)
+
+
+def scenario_batch():
+    setup_schema()
+    Author.objects.create(name="ann")
+    before = metrics().snapshot()
+    with django_d1.batch():
+        with connection.cursor() as c:
+            c.executemany(
+                "INSERT INTO d1t_author (id, name) VALUES (%s, %s)", [(10, "x"), (11, "y")]
+            )
+        Author.objects.filter(name="ann").update(name="ANN")
+    assert metrics().since(before)["requests"] == 1
+    assert sorted(Author.objects.values_list("name", flat=True)) == ["ANN", "x", "y"]
+    try:
+        with django_d1.batch():
+            Author.objects.filter(name="ANN").update(name="changed")
+            with connection.cursor() as c:  # duplicate name
+                c.execute("INSERT INTO d1t_author (id, name) VALUES (%s, %s)", [20, "x"])
+    except IntegrityError:
+        pass
+    else:
+        raise AssertionError("expected IntegrityError")
+    assert Author.objects.filter(name="ANN").exists(), "the failed batch must roll back"
+    try:
+        with django_d1.batch():
+            Author.objects.filter(name="ANN").update(name="z")
+            Author.objects.count()
+    except NotSupportedError as exc:
+        assert "returns rows" in str(exc)
+    else:
+        raise AssertionError("a read inside batch() must raise")
+    assert Author.objects.filter(name="ANN").exists(), "nothing is sent when the block raises"
+
+
+def scenario_schema():
+    setup_schema()
+    a = Author.objects.create(name="ann")
+    Thing.objects.create(author=a, label="keep")
+    before = metrics().snapshot()
+    old = Author._meta.get_field("name")
+    new = models.CharField(max_length=80, null=True)
+    new.set_attributes_from_name("name")
+    new.model = Author
+    with connection.schema_editor() as editor:
+        editor.alter_field(Author, old, new, strict=True)  # a table rebuild
+    cost = metrics().since(before)
+    assert cost["requests"] <= 4, cost
+    assert Thing.objects.get(label="keep").author.name == "ann"
+    tables = connection.introspection.table_names()
+    assert "d1t_author" in tables and not any(t.startswith("_cf_") for t in tables), tables
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("inspectdb", "d1t_thing", stdout=out)
+    text = out.getvalue()
+    assert "class D1TThing(models.Model):" in text and "models.ForeignKey('D1TAuthor'" in text, text
+
+
+def scenario_errors():
+    from django.db import connections
+
+    conn = connections["default"]
+    conn.settings_dict["CLOUDFLARE_TOKEN"] = "wrong-" + TOKEN
+    try:
+        with conn.cursor() as c:
+            c.execute("SELECT 1")
+    except OperationalError as exc:
+        cause = exc.__cause__
+        text = f"{exc!r} {exc} {cause!r} {getattr(cause, 'payload', '')}"
+        assert "wrong-" + TOKEN not in text and TOKEN not in text, text
+        assert getattr(cause, "code", None) == 10000, (cause, getattr(cause, "code", None))
+        assert TOKEN not in repr(conn.connection.transport) if conn.connection else True
+    else:
+        raise AssertionError("expected OperationalError for a bad token")
+
+
+def scenario_test_safety():
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    # Not switched to a test database: flushing/migrating must be refused.
+    for action in (
+        lambda: connection.ops.execute_sql_flush(["DELETE FROM x"]),
+        lambda: connection.schema_editor(),
+    ):
+        try:
+            action()
+        except ImproperlyConfigured as exc:
+            assert "refuses" in str(exc)
+        else:
+            raise AssertionError("expected a refusal")
+    connection.settings_dict["TEST"].update({"CLOUDFLARE_DATABASE_ID": DB})
+    try:
+        connection.creation.create_test_db(verbosity=0)
+    except ImproperlyConfigured as exc:
+        assert "production" in str(exc)
+    else:
+        raise AssertionError("TEST id == production id must be refused")
+    connection.settings_dict["TEST"].update({"CLOUDFLARE_DATABASE_ID": DB + "-test"})
+    name = connection.creation.create_test_db(verbosity=0)
+    assert name == DB + "-test" and connection.settings_dict["CLOUDFLARE_DATABASE_ID"] == name
+    with connection.cursor() as c:
+        c.execute("CREATE TABLE zz (a)")
+    connection.ops.execute_sql_flush(['DELETE FROM "zz"'])
+    connection.creation.destroy_test_db(DB, verbosity=0)
+    assert connection.settings_dict["CLOUDFLARE_DATABASE_ID"] == DB
+
+
+def scenario_dbshell():
+    from django_d1.client import repl
+
+    setup_schema()
+    out = io.StringIO()
+    failures = repl(
+        connection,
+        io.StringIO(
+            "INSERT INTO d1t_author (name) VALUES ('zed');\nSELECT id,\n name FROM d1t_author;\n"
+            "SELECT nope;\n.quit\n"
+        ),
+        out,
+    )
+    text = out.getvalue()
+    assert "zed" in text and "OK (1 rows changed)" in text and failures == 1, text
+
+
+globals()["scenario_" + SCENARIO]()
+print("OK")

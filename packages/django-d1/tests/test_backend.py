@@ -1,0 +1,35 @@
+"""django_d1 against the local D1 server (or D1_API_BASE): each scenario in its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def run(scenario: str, endpoint) -> subprocess.CompletedProcess:
+    db = endpoint.database_id + "-" + uuid.uuid4().hex[:6]
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "d1_scenarios.py"), scenario, endpoint.api_base, db,
+         endpoint.token],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "PYTHONPATH": str(HERE)},
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stderr[-4000:]
+    return proc
+
+
+@pytest.mark.parametrize(
+    "scenario", ["types", "bulk", "batch", "schema", "errors", "test_safety", "dbshell"]
+)
+def test_scenario(scenario, d1_endpoint):
+    proc = run(scenario, d1_endpoint)
+    assert d1_endpoint.token not in proc.stdout + proc.stderr
