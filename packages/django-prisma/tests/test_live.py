@@ -224,3 +224,15 @@ def test_introspection_reads_the_catalog():
         assert rels["author_id"][:2] == ("id", "testapp_author")
         cons = connection.introspection.get_constraints(cursor, "testapp_author")
         assert any(c["unique"] and c["columns"] == ["name"] for c in cons.values())
+
+
+def test_untyped_contexts_work_with_typed_parameters():
+    from django.db.models import F, Value
+
+    Author.objects.create(name="v")
+    row = Author.objects.annotate(one=Value(1), half=Value(decimal.Decimal("0.5"))).values(
+        "one", "half"
+    )[0]
+    assert row == {"one": 1, "half": decimal.Decimal("0.5")}
+    Book.objects.create(author=Author.objects.get(), title="t", pages=3)
+    assert Book.objects.annotate(p=F("pages") + Value(2)).get().p == 5

@@ -29,7 +29,7 @@ def load_models(code: str) -> dict[str, type[models.Model]]:
 
 def test_grammar_covers_the_language():
     schema = parse((FIXTURES / "blog.prisma").read_text())
-    assert schema.datasources["db"]["url"] == Call("env", ("DATABASE_URL",))
+    assert schema.datasources["db"]["provider"] == "postgresql"
     assert schema.generators["client"]["provider"] == "prisma-client-js"
     user = schema.models["User"]
     assert user.docs == ["A user"]
@@ -45,6 +45,10 @@ def test_grammar_covers_the_language():
 def test_multiline_args_comments_legacy_forms_and_views():
     schema = parse(
         """
+        datasource db {
+          provider = "postgresql"
+          url      = env("DATABASE_URL") // Prisma <= 6 form
+        }
         view V {
           id Int @unique
           /// doc of x
@@ -64,6 +68,7 @@ def test_multiline_args_comments_legacy_forms_and_views():
         }
         """
     )
+    assert schema.datasources["db"]["url"] == Call("env", ("DATABASE_URL",))
     v = schema.models["V"]
     assert v.kind == "view" and v.field("x").docs == ["doc of x"]
     assert v.attr("index").kwargs["map"] == "v_idx"
@@ -161,7 +166,9 @@ def _prisma_validate(path: Path) -> subprocess.CompletedProcess:
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm unavailable: cannot install the prisma CLI")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=oracle, check=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=oracle, check=True
+        )
     env = {
         **os.environ,
         "PRISMA_SCHEMA_ENGINE_BINARY": "/bin/true",
@@ -189,7 +196,7 @@ def test_prisma_validates_fixtures_and_our_output(tmp_path):
     result = _prisma_validate(written)
     assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
     broken = tmp_path / "broken.prisma"
-    broken.write_text("datasource db {\n  provider = \"postgresql\"\n}\nmodel A {\n  b B\n}\n")
+    broken.write_text('datasource db {\n  provider = "postgresql"\n}\nmodel A {\n  b B\n}\n')
     assert _prisma_validate(broken).returncode != 0  # the oracle does reject invalid schemas
 
 

@@ -227,6 +227,31 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
     _python_order: tuple[str, ...] | None = None
 
+    _PER_EXECUTION = ("_con", "_cur", "_result_cache", "_result_idx", "_result_generator", "_construct_result")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """Clone for filter()/get(): copy containers and clauses, share the (immutable) values.
+
+        cqlengine deep-copies every clause value on each chained call, which dominated a
+        point read's client-side cost.
+        """
+        clone = self.__class__.__new__(self.__class__)
+        d = self.__dict__.copy()
+        for k in self._PER_EXECUTION:
+            if k in d:
+                d[k] = None
+        for k, v in d.items():
+            if k == "_batch":
+                continue
+            if isinstance(v, list):
+                d[k] = [copy.copy(x) if hasattr(x, "__dict__") else x for x in v]
+            elif isinstance(v, set):
+                d[k] = set(v)
+            elif isinstance(v, dict):
+                d[k] = dict(v)
+        clone.__dict__ = d
+        return clone
+
     def filter(self, *args: Any, **kwargs: Any) -> Any:
         return super().filter(*args, **self._translate_pk(kwargs))
 
@@ -444,6 +469,17 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
 # ------------------------------------------------------------------ model
 
+_IMMUTABLE = (str, int, float, bool, bytes, uuid.UUID, datetime.datetime, datetime.date, Decimal, type(None))
+
+
+class _ValueManager(columns.BaseValueManager):
+    """cqlengine's value manager without deepcopy for immutable values (most columns)."""
+
+    def reset_previous_value(self) -> None:
+        v = self.value
+        self.previous_value = v if type(v) in _IMMUTABLE else copy.deepcopy(v)
+
+
 
 class DjangoCassandraModelMetaClass(ModelMetaClass):
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
@@ -462,6 +498,9 @@ class DjangoCassandraModelMetaClass(ModelMetaClass):
         if attrs.get("__abstract__"):
             return klass
         klass._meta = CassandraOptions(klass, meta)
+        for col in klass._columns.values():
+            if col.value_manager is columns.BaseValueManager:
+                col.value_manager = _ValueManager  # this column object only; cqlengine is untouched
         pk_name = klass._meta.pk.name
 
         def _get(self: Any) -> Any:
@@ -543,11 +582,20 @@ def _jsonable(v: Any) -> Any:
 
 
 def _default_alias() -> str:
+    from django.conf import settings
+
     from .cqlengine_bridge import astra_aliases
 
+    key = id(settings.DATABASES)
+    if _ALIAS_CACHE and _ALIAS_CACHE[0] == key:
+        return _ALIAS_CACHE[1]
     aliases = astra_aliases()
     if not aliases:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("No DATABASES entry uses ENGINE 'django_astra'.")
+    _ALIAS_CACHE[:] = [key, aliases[0]]
     return aliases[0]
+
+
+_ALIAS_CACHE: list[Any] = []
