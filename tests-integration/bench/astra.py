@@ -84,7 +84,12 @@ def main(h: Any) -> None:
         if not settings.configured:
             settings.configure(
                 DATABASES={
-                    "default": {"ENGINE": "django_astra", "NAME": "bench", "HOST": "127.0.0.1", "PORT": server.port}
+                    "default": {
+                        "ENGINE": "django_astra",
+                        "NAME": "bench",
+                        "HOST": "127.0.0.1",
+                        "PORT": server.port,
+                    }
                 },
                 INSTALLED_APPS=["django_astra"],
                 USE_TZ=True,
@@ -116,7 +121,7 @@ def main(h: Any) -> None:
         ids = [Party.create(city=CITY, name=f"party {i}", people=i).id for i in range(ROWS)]
 
         session = connection.connection.session
-        raw = session.prepare('SELECT * FROM bench.party WHERE city=? AND id=? LIMIT 2')
+        raw = session.prepare("SELECT * FROM bench.party WHERE city=? AND id=? LIMIT 2")
         state = {"i": 0}
 
         def orm_get() -> None:
@@ -163,11 +168,26 @@ def main(h: Any) -> None:
                 },
             )
         except Exception as e:  # noqa: BLE001 - recorded, the rest of the report stays valid
-            h.fact("django-cassandra-engine 1.11", f"not measured: {type(e).__name__}: {str(e)[-400:]}")
+            h.fact(
+                "django-cassandra-engine 1.11", f"not measured: {type(e).__name__}: {str(e)[-400:]}"
+            )
         else:
-            h.add_external("DCE 1.11 point read", out["get"], source="django-cassandra-engine 1.11 + scylla-driver")
-            h.add_external("DCE 1.11 mixed", out["mixed"], source="django-cassandra-engine 1.11 + scylla-driver")
-            h.ratio("point read vs DCE 1.11", slower="DCE 1.11 point read", faster="ORM point read", target=1.5)
+            h.add_external(
+                "DCE 1.11 point read",
+                out["get"],
+                source="django-cassandra-engine 1.11 + scylla-driver",
+            )
+            h.add_external(
+                "DCE 1.11 mixed",
+                out["mixed"],
+                source="django-cassandra-engine 1.11 + scylla-driver",
+            )
+            h.ratio(
+                "point read vs DCE 1.11",
+                slower="DCE 1.11 point read",
+                faster="ORM point read",
+                target=1.5,
+            )
             h.ratio(
                 "mixed workload vs DCE 1.11",
                 slower="DCE 1.11 mixed",

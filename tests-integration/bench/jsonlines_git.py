@@ -29,7 +29,10 @@ def main(h: Any) -> None:
     if not settings.configured:
         settings.configure(
             DATABASES={
-                "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp / "stock.sqlite3")},
+                "default": {
+                    "ENGINE": "django.db.backends.sqlite3",
+                    "NAME": str(tmp / "stock.sqlite3"),
+                },
                 "jl": {"ENGINE": "django_jsonlines_git.write", "NAME": str(tmp / "data")},
             },
             INSTALLED_APPS=[],
@@ -50,7 +53,12 @@ def main(h: Any) -> None:
     def objs(n: int, start: int = 0) -> list[Row]:
         t = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
         return [
-            Row(name=f"row {i}", value=i, created=t + datetime.timedelta(seconds=i), uid=uuid.UUID(int=i))
+            Row(
+                name=f"row {i}",
+                value=i,
+                created=t + datetime.timedelta(seconds=i),
+                uid=uuid.UUID(int=i),
+            )
             for i in range(start, start + n)
         ]
 
@@ -61,7 +69,9 @@ def main(h: Any) -> None:
     def commits() -> int:
         out = subprocess.run(
             ["git", "-C", str(tmp / "data"), "rev-list", "--count", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return int(out.stdout)
 
@@ -70,13 +80,27 @@ def main(h: Any) -> None:
     def clear(alias: str):
         return lambda: Row.objects.using(alias).all().delete()
 
-    h.measure(f"stock sqlite3 (file) bulk_create {BULK:,}", lambda: Row.objects.using("default").bulk_create(batch), setup=clear("default"), repeats=5)
+    h.measure(
+        f"stock sqlite3 (file) bulk_create {BULK:,}",
+        lambda: Row.objects.using("default").bulk_create(batch),
+        setup=clear("default"),
+        repeats=5,
+    )
     before = commits()
     Row.objects.using("jl").all().delete()
     Row.objects.using("jl").bulk_create(batch)
     h.fact("git commits made by one bulk_create of 10,000 rows", commits() - before - 1)
-    h.measure(f"jsonlines-git bulk_create {BULK:,} (1 commit)", lambda: Row.objects.using("jl").bulk_create(batch), setup=clear("jl"), repeats=5)
-    r = h.ratio("bulk_create: jsonlines-git time / stock sqlite3 time", slower=f"jsonlines-git bulk_create {BULK:,} (1 commit)", faster=f"stock sqlite3 (file) bulk_create {BULK:,}")
+    h.measure(
+        f"jsonlines-git bulk_create {BULK:,} (1 commit)",
+        lambda: Row.objects.using("jl").bulk_create(batch),
+        setup=clear("jl"),
+        repeats=5,
+    )
+    r = h.ratio(
+        "bulk_create: jsonlines-git time / stock sqlite3 time",
+        slower=f"jsonlines-git bulk_create {BULK:,} (1 commit)",
+        faster=f"stock sqlite3 (file) bulk_create {BULK:,}",
+    )
     h.fact("bulk_create within 3x of stock sqlite3", r.value <= 3.0)
     Row.objects.using("jl").all().delete()
 
@@ -92,18 +116,24 @@ def main(h: Any) -> None:
         h.fact(f"{size:,} rows: jsonlines file size MB", round(file_mb, 1))
         repeats = 3 if size >= 1_000_000 else 7
 
-        def reopen() -> None:
+        def reopen(conn: Any = conn, size: int = size) -> None:
             conn.close()
             conn.ensure_connection()
             with conn.cursor() as cur:
                 cur.execute("SELECT count(*) FROM jlgbench_row")
                 assert cur.fetchone()[0] == size
 
-        h.measure(f"open repo with a {size:,}-row table (build SQLite from JSONL)", reopen, setup=conn.close, repeats=repeats)
+        h.measure(
+            f"open repo with a {size:,}-row table (build SQLite from JSONL)",
+            reopen,
+            setup=conn.close,
+            repeats=repeats,
+        )
         counter = iter(range(10**9))
+        middle = Row.objects.using("jl").order_by("pk").values_list("pk", flat=True)[size // 2]
 
-        def update_one() -> None:
-            Row.objects.using("jl").filter(pk=size // 2).update(value=next(counter))
+        def update_one(middle: Any = middle, counter: Any = counter) -> None:
+            assert Row.objects.using("jl").filter(pk=middle).update(value=-next(counter)) == 1
 
         before = commits()
         h.measure(f"update 1 row of {size:,} + git commit", update_one, repeats=repeats)

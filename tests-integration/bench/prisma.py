@@ -87,17 +87,19 @@ def main(h: Any) -> None:
 
         connection.ensure_connection()
         metrics = connection.metrics
-        h.measure("raw POST /query (httpx keep-alive)", raw_post, number=50)
-        h.measure(
-            "ORM point read Item.objects.get(pk=42)", orm_point_read, number=50, metrics=metrics
-        )
-        r = h.ratio(
-            "ORM point read vs raw POST",
-            slower="ORM point read Item.objects.get(pk=42)",
-            faster="raw POST /query (httpx keep-alive)",
-        )
-        h.fact("orm_point_read_over_raw_post", round(r.value, 3))
-        h.fact("orm_point_read_target_le_1.2x_met", r.value <= 1.2)
+        # A/B/A/B order so load drift on a shared machine hits both sides alike.
+        ratios = []
+        for round_ in (1, 2):
+            raw_label = f"raw POST /query (httpx keep-alive), round {round_}"
+            orm_label = f"ORM point read Item.objects.get(pk=42), round {round_}"
+            h.measure(raw_label, raw_post, number=30)
+            h.measure(orm_label, orm_point_read, number=30, metrics=metrics)
+            r = h.ratio(
+                f"ORM point read vs raw POST, round {round_}", slower=orm_label, faster=raw_label
+            )
+            ratios.append(r.value)
+        h.fact("orm_point_read_over_raw_post", [round(v, 3) for v in ratios])
+        h.fact("orm_point_read_target_le_1.2x_met", all(v <= 1.2 for v in ratios))
 
         def atomic_n() -> None:
             with transaction.atomic():

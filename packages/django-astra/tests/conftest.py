@@ -107,20 +107,29 @@ def session(cql_target: Target) -> Any:
 
 
 @pytest.fixture(scope="session")
-def django_env(cql_target: Target) -> Any:
+def django_env(cql_target: Target, request: Any) -> Any:
     """Django configured with a SQL default DB and the Cassandra alias 'cassandra'; tables synced."""
     import django
     from django.conf import settings
 
+    databases = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "cassandra": dict(cql_target.settings),
+    }
+    if cql_target.kind == "local":
+        astra = request.getfixturevalue("cql_server_astra")
+        databases["astra"] = {
+            "ENGINE": "django_astra",
+            "NAME": "default_keyspace",
+            "HOST": "127.0.0.1",
+            "PORT": astra.port,
+        }
     if not settings.configured:
         settings.configure(
             DEBUG=False,
             SECRET_KEY="test-not-secret",
             USE_TZ=True,
-            DATABASES={
-                "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-                "cassandra": dict(cql_target.settings),
-            },
+            DATABASES=databases,
             INSTALLED_APPS=[
                 "django_astra",
                 "django_astra.sessions",
@@ -156,7 +165,7 @@ def django_env(cql_target: Target) -> Any:
         django.setup()
     from django.core.management import call_command
 
-    call_command("sync_cassandra", verbosity=0)
+    call_command("sync_cassandra", database="cassandra", verbosity=0)
     return settings
 
 

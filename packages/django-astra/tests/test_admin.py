@@ -31,14 +31,18 @@ def test_party_crud(admin_client):
     from partyfinder.models import Party
 
     city = "adm" + uuid.uuid4().hex[:6]
-    r = admin_client.post("/admin/partyfinder/party/add/", {"city": city, "name": "Admin party", "people": "5"})
+    r = admin_client.post(
+        "/admin/partyfinder/party/add/", {"city": city, "name": "Admin party", "people": "5"}
+    )
     assert r.status_code == 302, r.content
     party = Party.objects(city=city).get()
     assert (party.name, party.people) == ("Admin party", 5)
     change = f"/admin/partyfinder/party/{party.pk_token}/change/"
     r = admin_client.get(change)
     assert r.status_code == 200 and b"Admin party" in r.content
-    r = admin_client.post(change, {"name": "Renamed", "people": "6", "date": party.date.strftime("%Y-%m-%d %H:%M:%S")})
+    r = admin_client.post(
+        change, {"name": "Renamed", "people": "6", "date": party.date.strftime("%Y-%m-%d %H:%M:%S")}
+    )
     assert r.status_code == 302
     again = Party.objects(city=city).get(pk=party.id)
     assert (again.name, again.people, again.city) == ("Renamed", 6, city)
@@ -80,6 +84,9 @@ def test_composite_key_change_and_duplicate_add(admin_client):
     # the other row of the same partition is untouched
     other = Guest.objects(city=city, party_id=pid, name="amy").get()
     assert other.note == "other"
-    r = admin_client.post("/admin/partyfinder/guest/add/", {"city": city, "party_id": str(pid), "name": "amy", "note": "dup"})
+    r = admin_client.post(
+        "/admin/partyfinder/guest/add/",
+        {"city": city, "party_id": str(pid), "name": "amy", "note": "dup"},
+    )
     assert r.status_code == 200 and b"already exists" in r.content
     assert Guest.objects(city=city, party_id=pid, name="amy").get().note == "other"

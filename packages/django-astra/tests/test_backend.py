@@ -321,3 +321,38 @@ def test_astra_mode_local_quorum(cql_server_astra, tmp_path):
         assert cur.execute("SELECT v FROM q WHERE k=%s", (1,)).one() == {"v": 2}
     finally:
         w.close()
+
+
+def test_point_read_is_one_request(env, city):
+    """An ORM point read is one EXECUTE of a statement prepared once per connection."""
+    from django.db import connections
+    from partyfinder.models import Party
+
+    p = Party.create(city=city, name="m")
+    Party.objects(city=city).get(pk=p.id)  # first use prepares
+    m = connections["cassandra"].connection.metrics
+    before = m.requests
+    for _ in range(3):
+        assert Party.objects(city=city).get(pk=p.id).name == "m"
+    assert m.requests - before == 3
+
+
+def test_sync_on_astra_uses_sai_and_no_keyspace_ddl(env, local_only):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connections
+    from partyfinder.models import AstraNote
+
+    out = StringIO()
+    call_command("sync_cassandra", database="astra", stdout=out)
+    text = out.getvalue()
+    assert "created keyspace" not in text
+    # (an earlier sync of every alias may already have created it)
+    assert "created table default_keyspace.astra_note" in text or "no changes" in text, text
+    conn = connections["astra"].connection
+    assert conn.astra is True
+    idx = conn.cluster.metadata.keyspaces["default_keyspace"].tables["astra_note"].indexes
+    assert {i.index_options.get("class_name") for i in idx.values()} == {"StorageAttachedIndex"}
+    AstraNote.create(id="n1", body="hello")
+    assert AstraNote.objects.get(body="hello").id == "n1"  # indexed: no ALLOW FILTERING needed

@@ -27,7 +27,9 @@ def _wrapper(port, alias):
         "HOST": "127.0.0.1",
         "PORT": port,
         "OPTIONS": {
-            "connection": {"reconnection_policy": ConstantReconnectionPolicy(0.2, max_attempts=None)},
+            "connection": {
+                "reconnection_policy": ConstantReconnectionPolicy(0.2, max_attempts=None)
+            },
             "request_timeout": 3,
             "connect_timeout": 2,
         },
@@ -47,9 +49,13 @@ def faulty(django_env, tmp_path, local_only):
     w = _wrapper(srv.port, "faults-" + uuid.uuid4().hex[:6])
     w.ensure_connection()
     cur = w.cursor()
-    cur.execute("CREATE KEYSPACE IF NOT EXISTS faults WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    cur.execute(
+        "CREATE KEYSPACE IF NOT EXISTS faults WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+    )
     w.connection.use_keyspace("faults")
-    cur.execute("CREATE TABLE IF NOT EXISTS party (city text, id uuid, people int, PRIMARY KEY (city, id))")
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS party (city text, id uuid, people int, PRIMARY KEY (city, id))"
+    )
     state = {"srv": srv, "w": w, "data": tmp_path}
     yield state
     w.close()
@@ -82,7 +88,11 @@ def test_stop_mid_workload_then_reconnect(faulty):
             w.cursor().execute("SELECT people FROM party WHERE city=%s AND id=%s", ("x", pid))
     assert not w.is_usable()
     faulty["srv"] = _server(faulty["data"], port=port)
-    row = _until(lambda: w.cursor().execute("SELECT people FROM party WHERE city=%s AND id=%s", ("x", pid)).one())
+    row = _until(
+        lambda: (
+            w.cursor().execute("SELECT people FROM party WHERE city=%s AND id=%s", ("x", pid)).one()
+        )
+    )
     assert row == {"people": 1}  # data survived, same Django connection reconnected
     assert w.is_usable()
 
@@ -101,9 +111,14 @@ def test_lwt_never_reports_applied_when_not(faulty):
     deadline = time.time() + 5
     while time.time() < deadline:
         try:
-            res = w.cursor().execute(
-                "UPDATE party SET people=%s WHERE city=%s AND id=%s IF people=%s", (known + 1, "lwt", pid, known)
-            ).one()
+            res = (
+                w.cursor()
+                .execute(
+                    "UPDATE party SET people=%s WHERE city=%s AND id=%s IF people=%s",
+                    (known + 1, "lwt", pid, known),
+                )
+                .one()
+            )
         except Exception:  # noqa: BLE001 - outcome unknown: the server may have died after writing
             errors += 1
             break
@@ -115,6 +130,12 @@ def test_lwt_never_reports_applied_when_not(faulty):
     killer.join()
     faulty["srv"].stop()
     faulty["srv"] = _server(faulty["data"], port=port)
-    row = _until(lambda: w.cursor().execute("SELECT people FROM party WHERE city=%s AND id=%s", ("lwt", pid)).one())
+    row = _until(
+        lambda: (
+            w.cursor()
+            .execute("SELECT people FROM party WHERE city=%s AND id=%s", ("lwt", pid))
+            .one()
+        )
+    )
     assert errors == 1 and applied > 0
     assert applied <= row["people"] <= applied + errors

@@ -301,3 +301,20 @@ def test_more_than_100_arguments(m):
     m.Author.objects.bulk_create([m.Author(name=n) for n in names])
     assert m.Author.objects.filter(name__in=names).count() == 150
     assert m.Author.objects.filter(name__in=names[:120], note="").count() == 120
+
+
+def test_select_star_and_raw_querysets(m):
+    a = m.Author.objects.create(name="star")
+    m.Book.objects.create(author=a, title="b", pages=3)
+    got = list(m.Author.objects.raw("SELECT * FROM django_dbms_author"))
+    assert [x.name for x in got] == ["star"]
+    with m.connection.cursor() as cur:
+        cur.execute(
+            "SELECT * FROM django_dbms_book b JOIN django_dbms_author a ON a.id = b.author_id"
+        )
+        names = [d[0] for d in cur.description]
+        row = cur.fetchone()
+    assert names[:4] == ["id", "author_id", "title", "pages"]
+    assert names[4:6] == ["id", "name"]
+    assert row[1] == row[4] == a.pk and row[5] == "star"  # both ids present, none collapsed
+    assert len(row) == len(names) == 4 + 6

@@ -5,7 +5,11 @@ import os
 DATA = os.environ.get("JLG_DATA", "/nonexistent-jlg-data")
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-    "json-git": {"ENGINE": "django_jsonlines_git.write", "NAME": DATA, "OPTIONS": {"lock_timeout": 2}},
+    "json-git": {
+        "ENGINE": "django_jsonlines_git.write",
+        "NAME": DATA,
+        "OPTIONS": {"lock_timeout": 2},
+    },
     "json-git-read": {"ENGINE": "django_jsonlines_git.read", "NAME": DATA},
 }
 DATABASE_ROUTERS = ["jlg_testapp.routers.JsonGitDbRouter"]

@@ -14,9 +14,8 @@ from conftest import R, W, commits, git, point
 from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connections, transaction
 from django.db.utils import ImproperlyConfigured
-from jlg_testapp.models import Author, Book, Counter, Tag
-
 from django_jsonlines_git.gitstore import GitStore
+from jlg_testapp.models import Author, Book, Counter, Tag
 
 
 def read_jsonl(path: Path, table: str) -> list[dict]:
@@ -139,7 +138,11 @@ def test_savepoint_rollback_forgets_its_rows(migrated: Path) -> None:
 
 
 def test_default_message_names_tables_and_rows_and_author_option(repo: Path) -> None:
-    point(repo, author="Ada <ada@example.com>", commit_message="data: {tables} ({rows} rows)\n\n{summary}")
+    point(
+        repo,
+        author="Ada <ada@example.com>",
+        commit_message="data: {tables} ({rows} rows)\n\n{summary}",
+    )
     call_command("migrate", "jlg_testapp", database=W, verbosity=0)
     Counter.objects.bulk_create([Counter(n=i) for i in range(3)])
     log = git(repo, "log", "-1", "--format=%an <%ae>|%B")
@@ -270,7 +273,9 @@ def test_malformed_line_names_file_and_line(migrated: Path) -> None:
         Counter.objects.using(R).count()
     path.write_text('{"id": 1, "n": 1}\n{"id": 2, "m": 1}\n')
     git(migrated, "commit", "-qam", "wrong key")
-    with pytest.raises(DatabaseError, match=r"counter\.jsonl:2: keys do not match.*unknown \['m'\]"):
+    with pytest.raises(
+        DatabaseError, match=r"counter\.jsonl:2: keys do not match.*unknown \['m'\]"
+    ):
         Counter.objects.using(R).count()
 
 
@@ -324,8 +329,15 @@ def test_recovers_half_done_write(migrated: Path) -> None:
     store = GitStore(migrated, create=False)
     store.state_dir.mkdir(exist_ok=True)
     # A writer died after renaming one file and before moving HEAD.
-    store.journal_path.write_text(json.dumps({"base": None, "new": "0" * 40, "paths": [
-        "jlg_testapp_counter.jsonl", "jlg_testapp_new.jsonl"]}))
+    store.journal_path.write_text(
+        json.dumps(
+            {
+                "base": None,
+                "new": "0" * 40,
+                "paths": ["jlg_testapp_counter.jsonl", "jlg_testapp_new.jsonl"],
+            }
+        )
+    )
     (migrated / "jlg_testapp_counter.jsonl").write_text('{"id": 1, "n": 999}\n')
     (migrated / "jlg_testapp_new.jsonl").write_text("{}\n")
     (Path(store.git_dir) / "index.lock").write_text("")
@@ -377,3 +389,43 @@ def test_create_and_destroy_test_db(migrated: Path) -> None:
         conn.settings_dict.update(saved)
         conn.close()
     assert (migrated / "schema.sql").exists()
+
+
+def test_vacuum_is_refused(migrated: Path) -> None:
+    from django.db import NotSupportedError
+
+    with pytest.raises(NotSupportedError, match="VACUUM"), connections[W].cursor() as cur:
+        cur.execute("VACUUM")
+
+
+def test_autocommit_off_commits_once_on_commit(migrated: Path) -> None:
+    start = commits(migrated)
+    transaction.set_autocommit(False, using=W)
+    try:
+        Counter.objects.create(n=1)
+        Counter.objects.create(n=2)
+        assert commits(migrated) == start
+        transaction.commit(using=W)
+    finally:
+        transaction.set_autocommit(True, using=W)
+    assert commits(migrated) == start + 1
+    assert [r["n"] for r in read_jsonl(migrated, "jlg_testapp_counter")] == [1, 2]
+
+
+def test_raw_sql_transaction_commit(migrated: Path) -> None:
+    start = commits(migrated)
+    with connections[W].cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO jlg_testapp_counter (n) VALUES (%s)", [5])
+        cur.execute("INSERT INTO jlg_testapp_counter (n) VALUES (%s)", [6])
+        cur.execute("COMMIT")
+    assert commits(migrated) == start + 1
+    assert [r["n"] for r in read_jsonl(migrated, "jlg_testapp_counter")] == [5, 6]
+
+
+def test_on_commit_runs_after_the_git_commit(migrated: Path) -> None:
+    seen = []
+    with transaction.atomic(using=W):
+        Counter.objects.create(n=1)
+        transaction.on_commit(lambda: seen.append(commits(migrated)), using=W)
+    assert seen == [commits(migrated)]

@@ -22,7 +22,9 @@ def check_consistent(repo: Path) -> int:
     """Every transaction did n += 1 and added a row -n: all or nothing of each."""
     point(repo)
     n = Counter.objects.using(R).get(pk=1).n
-    negatives = sorted(-c for c in Counter.objects.using(R).filter(n__lt=0).values_list("n", flat=True))
+    negatives = sorted(
+        -c for c in Counter.objects.using(R).filter(n__lt=0).values_list("n", flat=True)
+    )
     assert negatives == list(range(1, n + 1)), (n, negatives)
     connections[R].close()
     return n
@@ -59,7 +61,9 @@ def test_kill_9_during_writes(migrated: Path) -> None:
     point(migrated)
     Counter.objects.create(n=1000)  # a write after the crashes leaves a clean work tree
     assert git(migrated, "status", "--porcelain") == ""
-    subprocess.run(["git", "-C", str(migrated), "fsck", "--no-dangling"], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(migrated), "fsck", "--no-dangling"], check=True, capture_output=True
+    )
 
 
 def test_two_processes_are_serialised(migrated: Path) -> None:
@@ -97,8 +101,8 @@ def test_lock_held_by_other_process_times_out(migrated: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"locked"
-        from django.db import OperationalError
         import pytest
+        from django.db import OperationalError
 
         start = time.monotonic()
         with pytest.raises(OperationalError, match="database is locked"):

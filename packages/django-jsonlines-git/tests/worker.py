@@ -14,7 +14,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connections, transaction  # noqa: E402
-
 from jlg_testapp.models import Counter  # noqa: E402
 
 

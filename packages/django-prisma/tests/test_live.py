@@ -32,6 +32,7 @@ VALUES = dict(
     binary=b"\x00\x01\xfe\xff",
     json={"a": [1, None, "x", {"b": 1.5}], "big": 9007199254740993},
     ip="2001:db8::1",
+    duration=datetime.timedelta(days=-2, seconds=3, microseconds=7),
 )
 
 
@@ -44,6 +45,30 @@ def test_every_field_round_trips_exactly():
         assert read == value, name
         assert type(read) is type(value), name
     assert got.uuid == obj.uuid and isinstance(got.uuid, uuid.UUID)
+
+
+def test_duration_arithmetic_and_aggregates():
+    from django.db.models import DurationField as DF
+    from django.db.models import ExpressionWrapper, F, Sum
+
+    AllTypes.objects.create(duration=datetime.timedelta(hours=1), datetime=VALUES["datetime"])
+    AllTypes.objects.create(duration=datetime.timedelta(minutes=30, microseconds=1))
+    assert AllTypes.objects.aggregate(s=Sum("duration"))["s"] == datetime.timedelta(
+        hours=1, minutes=30, microseconds=1
+    )
+    row = AllTypes.objects.filter(datetime__isnull=False).annotate(
+        later=ExpressionWrapper(F("datetime") + F("duration"), output_field=models_dt()),
+        twice=ExpressionWrapper(F("duration") * 2, output_field=DF()),
+    )[0]
+    assert row.later == VALUES["datetime"] + datetime.timedelta(hours=1)
+    assert row.twice == datetime.timedelta(hours=2)
+    assert AllTypes.objects.filter(duration__gt=datetime.timedelta(minutes=45)).count() == 1
+
+
+def models_dt():
+    from django.db.models import DateTimeField
+
+    return DateTimeField()
 
 
 def test_nulls_round_trip():

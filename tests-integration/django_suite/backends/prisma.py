@@ -17,8 +17,15 @@ from typing import Any
 PACKAGES: list[str] = ["shared/django-backend-core", "packages/django-prisma"]
 # One database per Prisma URL: no test-database cloning.
 PARALLEL = 1
-# Django's TestCase keeps one interactive transaction open per test class.
-OPTIONS = {"transaction_timeout": 3_600_000, "max_wait": 60_000, "timeout": 120}
+# Django's TestCase keeps one interactive transaction open per test class; @prisma/dev caps
+# interactive transactions at 5 minutes, so test-database creation (hundreds of tables in one
+# schema editor) runs in autocommit (atomic_migrations=False).
+OPTIONS = {
+    "transaction_timeout": 300_000,
+    "max_wait": 60_000,
+    "timeout": 120,
+    "atomic_migrations": False,
+}
 
 
 @contextlib.contextmanager

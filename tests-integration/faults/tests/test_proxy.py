@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import http.server
 import importlib.util
@@ -273,3 +274,43 @@ def test_cli(echo):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_websocket_through_http_mode():
+    websockets = pytest.importorskip("websockets")
+    from websockets.asyncio.server import serve
+    from websockets.sync.client import connect
+
+    ready = threading.Event()
+    state = {}
+
+    async def echo_ws(ws):
+        async for msg in ws:
+            await ws.send(f"echo {msg}")
+
+    def run_server():
+        async def main():
+            async with serve(echo_ws, "127.0.0.1", 0) as server:
+                state["port"] = server.sockets[0].getsockname()[1]
+                state["stop"] = asyncio.get_running_loop().create_future()
+                state["loop"] = asyncio.get_running_loop()
+                ready.set()
+                await state["stop"]
+
+        asyncio.run(main())
+
+    t = threading.Thread(target=run_server, daemon=True)
+    t.start()
+    assert ready.wait(10)
+    try:
+        with FaultProxy(("127.0.0.1", state["port"]), http=True, latency_ms=20) as p:
+            with connect(p.url("ws", "/")) as ws:
+                t0 = time.perf_counter()
+                ws.send("hi")
+                assert ws.recv(timeout=10) == "echo hi"
+                assert time.perf_counter() - t0 >= 0.04
+            assert p.stats.requests == 1 and p.stats.forwarded_requests == 1
+            assert websockets.__version__
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set_result, None)
+        t.join(10)

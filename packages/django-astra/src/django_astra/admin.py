@@ -53,7 +53,9 @@ def form_field(col: Any) -> forms.Field:
     kw: dict[str, Any] = {"required": required, "label": col.column_name.replace("_", " ")}
     if isinstance(col, columns.Boolean):
         return forms.BooleanField(required=False, label=kw["label"])
-    if isinstance(col, (columns.Integer, columns.BigInt, columns.SmallInt, columns.TinyInt, columns.VarInt)):
+    if isinstance(
+        col, (columns.Integer, columns.BigInt, columns.SmallInt, columns.TinyInt, columns.VarInt)
+    ):
         return forms.IntegerField(**kw)
     if isinstance(col, (columns.Float, columns.Double)):
         return forms.FloatField(**kw)
@@ -65,7 +67,9 @@ def form_field(col: Any) -> forms.Field:
         return forms.DateTimeField(**kw)
     if isinstance(col, columns.Date):
         return forms.DateField(**kw)
-    if isinstance(col, (columns.BaseContainerColumn, columns.Tuple)) or col.db_type.startswith("vector"):
+    if isinstance(col, (columns.BaseContainerColumn, columns.Tuple)) or col.db_type.startswith(
+        "vector"
+    ):
         return _JSONField(widget=forms.Textarea(attrs={"rows": 2}), **kw)
     return forms.CharField(**kw)
 
@@ -89,7 +93,8 @@ class CassandraModelAdmin:
     def _perm(self, request: HttpRequest, action: str) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff) and (
-            user.is_superuser or user.has_perm(f"{self.opts.app_label}.{action}_{self.opts.model_name}")
+            user.is_superuser
+            or user.has_perm(f"{self.opts.app_label}.{action}_{self.opts.model_name}")
         )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -120,13 +125,13 @@ class CassandraModelAdmin:
         return self.get_urls()
 
     def get_urls(self) -> list[Any]:
-        info = (self.opts.app_label, self.opts.model_name)
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("", wrap(self.changelist_view), name="%s_%s_changelist" % info),
-            path("add/", wrap(self.add_view), name="%s_%s_add" % info),
-            path("<path:object_id>/delete/", wrap(self.delete_view), name="%s_%s_delete" % info),
-            path("<path:object_id>/change/", wrap(self.change_view), name="%s_%s_change" % info),
+            path("", wrap(self.changelist_view), name=f"{prefix}_changelist"),
+            path("add/", wrap(self.add_view), name=f"{prefix}_add"),
+            path("<path:object_id>/delete/", wrap(self.delete_view), name=f"{prefix}_delete"),
+            path("<path:object_id>/change/", wrap(self.change_view), name=f"{prefix}_change"),
         ]
 
     # -- helpers
@@ -137,7 +142,9 @@ class CassandraModelAdmin:
         return list(self.list_display or [c.column_name for c in self.columns()])
 
     def url(self, name: str, *args: Any) -> str:
-        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args
+        )
 
     def get_object(self, object_id: str) -> Any:
         try:
@@ -208,7 +215,11 @@ class CassandraModelAdmin:
         cols = self.display_columns()
         objs = [self.model._construct_instance(r) for r in rows]
         table = [
-            {"url": self.url("change", o.pk_token), "cells": [_show(getattr(o, c, None)) for c in cols]} for o in objs
+            {
+                "url": self.url("change", o.pk_token),
+                "cells": [_show(getattr(o, c, None)) for c in cols],
+            }
+            for o in objs
         ]
         query = "&".join(f"{k}={v}" for k, v in part.items())
         next_url = f"?{query}&page={next_state.hex()}" if next_state else None
@@ -234,23 +245,33 @@ class CassandraModelAdmin:
         if request.method == "POST":
             form = Form(request.POST)
             if form.is_valid():
-                data = {k: v for k, v in form.cleaned_data.items() if not (v in (None, "") and self.model._columns[k].default is not None)}
+                data = {
+                    k: v
+                    for k, v in form.cleaned_data.items()
+                    if not (v in (None, "") and self.model._columns[k].default is not None)
+                }
                 from cassandra.cqlengine.query import LWTException
 
                 try:
                     # IF NOT EXISTS: an add never silently overwrites an existing row (Cassandra upserts).
                     obj = self.model.if_not_exists().create(**data)
                 except LWTException:
-                    form.add_error(None, f"A {self.opts.verbose_name} with this primary key already exists.")
+                    form.add_error(
+                        None, f"A {self.opts.verbose_name} with this primary key already exists."
+                    )
                 else:
-                    messages.success(request, f"The {self.opts.verbose_name} “{obj.pk}” was added successfully.")
+                    messages.success(
+                        request, f"The {self.opts.verbose_name} “{obj.pk}” was added successfully."
+                    )
                     return HttpResponseRedirect(self.url("changelist"))
         else:
             form = Form()
         return TemplateResponse(
             request,
             "django_astra/admin/change_form.html",
-            self.context(request, title=f"Add {self.opts.verbose_name}", form=form, add=True, delete_url=None),
+            self.context(
+                request, title=f"Add {self.opts.verbose_name}", form=form, add=True, delete_url=None
+            ),
         )
 
     def change_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -273,7 +294,9 @@ class CassandraModelAdmin:
                 }
                 if changes:
                     obj.update(**changes)
-                messages.success(request, f"The {self.opts.verbose_name} “{obj.pk}” was changed successfully.")
+                messages.success(
+                    request, f"The {self.opts.verbose_name} “{obj.pk}” was changed successfully."
+                )
                 return HttpResponseRedirect(self.url("changelist"))
         else:
             form = Form(initial=initial)
@@ -286,7 +309,9 @@ class CassandraModelAdmin:
                 form=form,
                 add=False,
                 object=obj,
-                delete_url=self.url("delete", obj.pk_token) if self.has_delete_permission(request, obj) else None,
+                delete_url=self.url("delete", obj.pk_token)
+                if self.has_delete_permission(request, obj)
+                else None,
             ),
         )
 
@@ -298,7 +323,9 @@ class CassandraModelAdmin:
             raise PermissionDenied
         if request.method == "POST":
             obj.delete()
-            messages.success(request, f"The {self.opts.verbose_name} “{obj.pk}” was deleted successfully.")
+            messages.success(
+                request, f"The {self.opts.verbose_name} “{obj.pk}” was deleted successfully."
+            )
             return HttpResponseRedirect(self.url("changelist"))
         return TemplateResponse(
             request,
@@ -315,7 +342,9 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def register(model: type, admin_class: type[CassandraModelAdmin] = CassandraModelAdmin, site: Any = None) -> None:
+def register(
+    model: type, admin_class: type[CassandraModelAdmin] = CassandraModelAdmin, site: Any = None
+) -> None:
     """``admin.site.register`` for a DjangoCassandraModel (it is not a Django ModelBase, so pass a list)."""
     from django.contrib import admin
 

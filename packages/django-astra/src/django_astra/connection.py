@@ -20,6 +20,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, SimpleStatement, dict_factory
 from django_backend_core import dbapi
+from django_backend_core.metrics import RoundTrips
 from django_backend_core.params import translate
 from django_backend_core.secrets import Redactor
 
@@ -49,6 +50,11 @@ class CassandraConnection:
         self.redactor = redactor
         self.keyspace: str = params["keyspace"]
         self.prepared: OrderedDict[str, Any] = OrderedDict()
+        self._named: dict[
+            str, tuple[str, list[str]]
+        ] = {}  # cqlengine %(n)s text -> (? text, names)
+        # Requests the driver sent for us (PREPAREs included); statements = CQL statements run.
+        self.metrics = RoundTrips()
         self._lock = threading.Lock()
         cluster_kwargs = dict(params["cluster"])
         profile_kwargs: dict[str, Any] = {"row_factory": dict_factory}
@@ -118,6 +124,7 @@ class CassandraConnection:
                 self.prepared.move_to_end(cql)
                 return ps
         ps = self.session.prepare(cql)
+        self.metrics.record(statements=0, sent=len(cql))
         with self._lock:
             self.prepared[cql] = ps
             if len(self.prepared) > PREPARED_CACHE_SIZE:
@@ -131,9 +138,14 @@ class CassandraConnection:
         if params is None:
             return SimpleStatement(cql), None
         if isinstance(params, Mapping):
-            names = _NAMED.findall(cql)
+            hit = self._named.get(cql)
+            if hit is None:
+                hit = (_NAMED.sub("?", cql), _NAMED.findall(cql))
+                if len(self._named) > PREPARED_CACHE_SIZE:
+                    self._named.clear()
+                self._named[cql] = hit
+            q, names = hit
             values = [_unwrap(params[n]) for n in names]
-            q = _NAMED.sub("?", cql)
         else:
             q, values = translate(cql, list(params), style="qmark")
             values = [_unwrap(v) for v in values]
@@ -162,6 +174,7 @@ class CassandraConnection:
                         stmt, values = b, None
                     else:
                         stmt = prepared
+            self.metrics.record()
             if timeout is None:
                 return self.session.execute(stmt, values)
             return self.session.execute(stmt, values, timeout=timeout)
@@ -174,6 +187,7 @@ class CassandraConnection:
         """``?``-style CQL, prepared once per connection; returns the rows (dicts)."""
         try:
             ps = self.prepared.get(cql) or self._prepare(cql)
+            self.metrics.record()
             return self.session.execute(ps, values).current_rows
         except dbapi.Error:
             raise
@@ -191,6 +205,7 @@ class CassandraConnection:
             for cql, params in statements:
                 stmt, values = self.statement(cql, params)
                 b.add(stmt, values)
+            self.metrics.record(statements=len(statements))
             return self.session.execute(b)
         except dbapi.Error:
             raise

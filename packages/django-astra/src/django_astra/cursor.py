@@ -28,13 +28,7 @@ class CassandraCursor:
         self.description: list[tuple[Any, ...]] | None = None
         self.closed = False
 
-    def execute(
-        self,
-        cql: str,
-        params: Sequence[Any] | Mapping[str, Any] | None = None,
-        *,
-        ttl: int | None = None,
-    ) -> Any:
+    def execute(self, cql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run one CQL statement with bound params; ``%s``/``%(name)s`` placeholders as in Django."""
         if self.closed:
             raise dbapi.InterfaceError("Cursor is closed.")

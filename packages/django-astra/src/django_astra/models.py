@@ -227,7 +227,14 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
     _python_order: tuple[str, ...] | None = None
 
-    _PER_EXECUTION = ("_con", "_cur", "_result_cache", "_result_idx", "_result_generator", "_construct_result")
+    _PER_EXECUTION = (
+        "_con",
+        "_cur",
+        "_result_cache",
+        "_result_idx",
+        "_result_generator",
+        "_construct_result",
+    )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """Clone for filter()/get(): copy containers and clauses, share the (immutable) values.
@@ -469,7 +476,18 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
 # ------------------------------------------------------------------ model
 
-_IMMUTABLE = (str, int, float, bool, bytes, uuid.UUID, datetime.datetime, datetime.date, Decimal, type(None))
+_IMMUTABLE = (
+    str,
+    int,
+    float,
+    bool,
+    bytes,
+    uuid.UUID,
+    datetime.datetime,
+    datetime.date,
+    Decimal,
+    type(None),
+)
 
 
 class _ValueManager(columns.BaseValueManager):
@@ -478,7 +496,6 @@ class _ValueManager(columns.BaseValueManager):
     def reset_previous_value(self) -> None:
         v = self.value
         self.previous_value = v if type(v) in _IMMUTABLE else copy.deepcopy(v)
-
 
 
 class DjangoCassandraModelMetaClass(ModelMetaClass):

@@ -35,3 +35,11 @@ class Song(DjangoCassandraModel):
     id = columns.Integer(primary_key=True)
     title = columns.Text()
     embedding = Vector(dimension=3, similarity="cosine")
+
+
+class AstraNote(DjangoCassandraModel):
+    """Lives on the Astra-mode alias: sync creates SAI (not legacy 2i) for index=True."""
+
+    __database__ = "astra"
+    id = columns.Text(primary_key=True)
+    body = columns.Text(index=True)

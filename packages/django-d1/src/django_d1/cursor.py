@@ -174,9 +174,11 @@ def split_insert(sql: str) -> tuple[str, list[tuple[str, int]], str] | None:
     i = values_at
     n = len(sql)
     while i < n:
+        end_of_rows = i
         while i < n and sql[i] in " ,\n\t":
             i += 1
         if i >= n or sql[i] != "(":
+            i = end_of_rows
             break
         depth, j, count = 0, i, 0
         while j < n:

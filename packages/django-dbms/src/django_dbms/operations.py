@@ -13,7 +13,11 @@ class DatabaseOperations(RemoteOperations):
     compiler_module = "django_dbms.compiler"
 
     def bulk_batch_size(self, fields, objs):
-        """At most 100 bound arguments per statement (sqlite3's 500 for one field is too many)."""
+        """sqlite3's 500 for one field (delete batches: integer keys travel as literals, and
+        the transport writes arguments past 100 as exact literals); rows of several fields
+        stay within 100 bound arguments so statements stay far from the 100 KB limit."""
+        if len(fields) == 1:
+            return 500
         return max(1, self.connection.features.max_query_params // max(len(fields), 1))
 
     def get_db_converters(self, expression):

@@ -79,6 +79,10 @@ class Shape:
     returning: bool = False
     multi: bool = False
     verb: str = ""  # INSERT/UPDATE/DELETE/REPLACE for DML
+    #: kind "star": ``SELECT *``/``t.*`` over these (table, alias) pairs; the transport looks
+    #: the columns up and calls :func:`expand_star`.
+    tables: list[tuple[str, str]] = field(default_factory=list)
+    stars: list[tuple[int, int, str | None]] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -216,6 +220,85 @@ def _analyze(sql: str) -> Shape:
     return _shape_select(sql, toks)
 
 
+_JOIN_WORDS = {"JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "NATURAL"}
+_FROM_END = _CLAUSE_END - {"FROM"} | {"ON", "USING"}
+
+
+def _from_tables(toks: list[Tok], start: int) -> list[tuple[str, str]] | None:
+    """``[(table, alias)]`` of a FROM clause made of plain tables (else None)."""
+    if start >= len(toks) or toks[start].text.upper() != "FROM":
+        return None
+    tables: list[tuple[str, str]] = []
+    expect_table = True
+    skip_condition = False
+    sig = [t for t in toks[start + 1 :] if t.kind not in ("space", "comment")]
+    i = 0
+    while i < len(sig):
+        t = sig[i]
+        word = t.text.upper() if t.kind == "word" else ""
+        if t.depth != 0 and not expect_table:
+            i += 1
+            continue
+        if t.depth == 0 and word in _CLAUSE_END - {"FROM"}:
+            break
+        if t.depth == 0 and (word in _JOIN_WORDS or (t.kind == "punct" and t.text == ",")):
+            expect_table = word in ("JOIN",) or t.text == ","
+            skip_condition = False
+            i += 1
+            continue
+        if t.depth == 0 and word in ("ON", "USING"):
+            skip_condition = True
+            i += 1
+            continue
+        if skip_condition or t.depth != 0:
+            i += 1
+            continue
+        if expect_table:
+            if not (t.kind == "word" or (t.kind == "quoted" and t.text[0] in '"`[')):
+                return None  # a subquery or table function: columns unknown here
+            name = _unquote(t.text)
+            alias = name
+            nxt = sig[i + 1] if i + 1 < len(sig) else None
+            if nxt is not None and nxt.kind == "punct" and nxt.text == ".":
+                return None  # schema-qualified: keep it simple
+            if nxt is not None and nxt.kind == "word" and nxt.text.upper() == "AS":
+                i += 1
+                nxt = sig[i + 1] if i + 1 < len(sig) else None
+            if nxt is not None and (
+                (nxt.kind == "word" and nxt.text.upper() not in _JOIN_WORDS | _FROM_END)
+                or (nxt.kind == "quoted" and nxt.text[0] in '"`[')
+            ):
+                alias = _unquote(nxt.text)
+                i += 1
+            tables.append((name, alias))
+            expect_table = False
+        i += 1
+    return tables or None
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def expand_star(shape: Shape, columns: dict[str, list[str]]) -> Shape:
+    """Rewrite the ``*`` items of a "star" shape into qualified columns, then analyze again."""
+    toks: list[Tok] = shape.toks  # type: ignore[attr-defined]
+    pieces = [t.text for t in toks]
+    for a, b, qualifier in shape.stars:
+        refs = [
+            f"{_quote(alias)}.{_quote(col)}"
+            for table, alias in shape.tables
+            if qualifier is None or qualifier in (alias, table)
+            for col in columns[table]
+        ]
+        if not refs:
+            return Shape("rows", shape.sql)
+        for k in range(a, b):
+            pieces[k] = ""
+        pieces[a] = " " + ", ".join(refs) + " "
+    return analyze("".join(pieces))
+
+
 def _shape_select(sql: str, toks: list[Tok]) -> Shape:
     # The outermost SELECT keyword (after any WITH ... AS (...) definitions).
     start = next(
@@ -261,7 +344,18 @@ def _shape_select(sql: str, toks: list[Tok]) -> Shape:
         names.append(name)
         aliased.append(has_alias)
     if star:
-        return Shape("rows", sql)  # expansion unknown: names cannot be told, may collapse
+        tables = _from_tables(toks, end)
+        if not tables:
+            return Shape("rows", sql)  # expansion unknown: names cannot be told, may collapse
+        stars = []
+        for a, b in items:
+            sig = _significant(toks[a:b])
+            if sig[-1].kind == "punct" and sig[-1].text == "*":
+                qualifier = _unquote(sig[0].text) if len(sig) == 3 else None
+                stars.append((a, b, qualifier))
+        shape = Shape("star", sql, tables=tables, stars=stars)
+        shape.toks = toks  # type: ignore[attr-defined]
+        return shape
     seen: dict[str, int] = {}
     for n in names:
         seen[n] = seen.get(n, 0) + 1

@@ -48,7 +48,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
-from .sql import Shape, analyze, transaction_command
+from .sql import Shape, analyze, expand_star, transaction_command
 
 CHANGES = "SELECT changes(), last_insert_rowid()"
 #: A Durable Object binds at most 100 arguments per statement.
@@ -120,6 +120,7 @@ class DBMSTransport:
         #: Django's autocommit is off: the next write begins a transaction implicitly.
         self.autobegin = False
         self._journal: list[_Entry] = []
+        self._columns: dict[str, list[str]] = {}
         self.connects = 0  # sockets opened (tests and benchmarks read it)
         self.closed = False
 
@@ -277,7 +278,7 @@ class DBMSTransport:
         if self.autobegin and not self.in_transaction and shape.kind in ("dml", "other"):
             self.begin()  # autocommit off: a write opens the transaction, as sqlite3 does
         result = self._run(stmt, shape)
-        if self.in_transaction and shape.kind not in ("read",):
+        if self.in_transaction and shape.kind not in ("read", "star"):
             if not (shape.kind == "rows" and not shape.multi):
                 self._journal.append(_Entry(stmt, result.rowcount))
         return result
@@ -331,10 +332,27 @@ class DBMSTransport:
         except dbapi.Error:
             pass
 
+    def _table_columns(self, table: str) -> list[str]:
+        """Columns ``SELECT *`` yields for a table (cached until the next DDL statement)."""
+        cols = self._columns.get(table)
+        if cols is None:
+            result = self.request(
+                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (0, 2, 3) ORDER BY cid",
+                [table],
+                retry=not self.in_transaction,
+            )
+            cols = [row[0] for row in result.get("results") or []]
+            self._columns[table] = cols
+        return cols
+
     def _run(self, stmt: Statement, shape: Shape) -> Result:
         if len(stmt.params) > MAX_ARGUMENTS:
             stmt = fit_arguments(stmt)
             shape = analyze(stmt.sql)
+        if shape.kind == "star":
+            shape = expand_star(shape, {t: self._table_columns(t) for t, _ in shape.tables})
+        elif shape.kind == "other":
+            self._columns.clear()  # DDL may change what SELECT * returns
         args = list(stmt.params) if stmt.params else None
         retry_read = shape.kind in ("read", "rows") and not shape.multi and not self.in_transaction
         if shape.kind == "dml" and not shape.returning:

@@ -13,10 +13,10 @@ import sqlite3
 import string
 from typing import Any
 
-import git
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.sqlite3 import base as sqlite_base
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+from django.db.backends.utils import debug_transaction
 
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
@@ -256,7 +256,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
     def jl_run(self, cursor: CursorWrapper, query: str, run: Any) -> Any:
         conn = self.connection
         kind, word = classify(query)
-        if kind == OTHER and word == "VACUUM":
+        if word == "VACUUM":
             raise sqlite3.NotSupportedError("VACUUM does nothing for JSONL storage")
         if not conn.in_transaction and kind != OTHER and word not in ("COMMIT", "END", "ROLLBACK"):
             self.jl_sync()
@@ -377,7 +377,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
     # -- Django transaction API --------------------------------------------------------------
     def _commit(self) -> None:
         if self.connection is not None:
-            with self.wrap_database_errors:
+            with debug_transaction(self, "COMMIT"), self.wrap_database_errors:
                 self.jl_commit(self.connection.commit)
 
     def _rollback(self) -> None:
@@ -385,10 +385,3 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
             super()._rollback()
         finally:
             self.jl_unlock()
-
-    def _set_autocommit(self, autocommit: bool) -> None:
-        super()._set_autocommit(autocommit)
-
-
-# A git.Actor import keeps the type visible for users building OPTIONS programmatically.
-__all__ = ["DatabaseWrapper", "classify", "git"]

@@ -234,7 +234,8 @@ class GitStore:
         present = [p for p in paths if p in entries]
         gone = [p for p in paths if p not in entries]
         if present:
-            self.repo.git.update_index("--add", "--", *present)
+            # The blobs exist already: --info-only hashes the files without writing objects.
+            self.repo.git.update_index("--add", "--info-only", "--", *present)
         if gone:
             self.repo.git.update_index("--force-remove", "--", *gone)
 

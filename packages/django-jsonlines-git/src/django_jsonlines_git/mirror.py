@@ -160,6 +160,8 @@ class Mirror:
                         [(i, *row) for i, row in enumerate(rows, 1)],
                     )
                     cache = dict(enumerate(lines, 1))
+                for sql in codec.uuid_fix_sql(f"main.{qn(table)}"):
+                    self.conn.execute(sql)
             except sqlite3.IntegrityError as exc:
                 raise FormatError(f"{name}: rows violate the table's constraints: {exc}") from None
             except sqlite3.Error as exc:
@@ -285,6 +287,10 @@ class Mirror:
                         files[name] = None
                         summary.append(f"{table} (dropped)")
         for table in sorted(whole | (set(changed) & tables)):
+            if "/" in table or "\\" in table or table.startswith(".") or "\0" in table:
+                raise sqlite3.NotSupportedError(
+                    f"table name {table!r} cannot be a file name in the repository; rename it"
+                )
             if table in whole:
                 lines = self._all_lines(table)
                 counts = f"{len(lines)} rows, rewritten"

@@ -169,6 +169,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
                 f"django_prisma: OPTIONS['isolation_level'] must be one of {sorted(_ISOLATION)}"
             )
         engine_hash = options.pop("engine_hash", None) or sd.get("CLIENT_VERSION")
+        options.pop("atomic_migrations", None)  # read by features.can_rollback_ddl
         params = {
             "base_url": base_url,
             "api_key": Secret(api_key),
@@ -181,7 +182,7 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         if options:
             raise ImproperlyConfigured(
                 f"django_prisma: unknown OPTIONS {sorted(options)}; known: engine_hash, "
-                "timeout, transaction_timeout, max_wait, isolation_level"
+                "timeout, transaction_timeout, max_wait, isolation_level, atomic_migrations"
             )
         return params
 

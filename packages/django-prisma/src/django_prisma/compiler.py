@@ -28,11 +28,20 @@ class _CacheMixin:
             return super().execute_sql(*args, **kwargs)  # type: ignore[misc]
 
 
-def _is_json(expression: Any) -> bool:
+def _internal_type(expression: Any) -> str | None:
     try:
-        return expression.output_field.get_internal_type() == "JSONField"
+        return expression.output_field.get_internal_type()
     except Exception:
-        return False
+        return None
+
+
+def _readable(expression: Any, sql: str, params: Any) -> tuple[str, Any]:
+    kind = _internal_type(expression)
+    if kind == "JSONField":
+        return f"({sql})::text", params
+    if kind == "DurationField":
+        return f"(EXTRACT(EPOCH FROM ({sql})) * 1000000)::bigint", params
+    return sql, params
 
 
 def _connect(compiler: Any) -> bool:
@@ -46,13 +55,11 @@ class SQLCompiler(_CacheMixin, base.SQLCompiler):
         # would come back rounded (measured). Top-level selects read JSONField as text
         # instead; JSONField.from_db_value json.loads() it exactly. Subqueries keep jsonb.
         ret, klass_info, annotations = super().get_select(*args, **kwargs)
+        # Likewise interval columns cannot be returned at all (UnsupportedNativeDataType):
+        # DurationField values are read as microseconds and converted back by
+        # operations.convert_durationfield_value.
         if not self.query.subquery:
-            ret = [
-                (col, (f"({sql})::text", params), alias)
-                if _is_json(col)
-                else (col, (sql, params), alias)
-                for col, (sql, params), alias in ret
-            ]
+            ret = [(col, _readable(col, sql, params), alias) for col, (sql, params), alias in ret]
         return ret, klass_info, annotations
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import zoneinfo
 from typing import Any
@@ -67,9 +68,16 @@ class DatabaseOperations(PGOperations):
 
     def get_db_converters(self, expression: Any) -> list[Any]:
         converters = super().get_db_converters(expression)
+        if expression.output_field.get_internal_type() == "DurationField":
+            converters.append(self._duration_from_microseconds)
         if not settings.USE_TZ and expression.output_field.get_internal_type() == "DateTimeField":
             converters.append(self._naive_in_connection_tz)
         return converters
+
+    def _duration_from_microseconds(self, value: Any, expression: Any, connection: Any) -> Any:
+        if isinstance(value, int):
+            return datetime.timedelta(microseconds=value)
+        return value
 
     def _naive_in_connection_tz(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is not None and getattr(value, "tzinfo", None) is not None:

@@ -681,6 +681,9 @@ class _Generator:
                 or attr.kwargs.get("name")
                 or _index_name(self.db_table(model), cols)
             )
+            if len(name) > 30:  # Django's models.E034 limit; the database name is kept as a note
+                lines.append(f"    # index {name!r} is named {_short_name(name)!r} in Django")
+                name = _short_name(name)
             indexes.append(f"models.Index(fields={fields!r}, name={name!r})")
         if constraints:
             meta.append(f"constraints = [{', '.join(constraints)}]")
@@ -760,6 +763,11 @@ def _index_name(table: str, cols: list[str]) -> str:
         return base
     digest = hashlib.sha1(base.encode()).hexdigest()[:6]
     return f"{table[:19]}_{digest}_idx"[:30]
+
+
+def _short_name(name: str) -> str:
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[:21]}_{digest}"
 
 
 def generate_models(schema: Schema | str) -> str:

@@ -174,8 +174,19 @@ class PrismaTransport:
 
     def _end(self, action: str) -> None:
         tx_id, self._tx_id, self._tx_pending = self._tx_id, None, False
-        if tx_id is not None:
+        if tx_id is None:
+            return
+        try:
             self._post(f"/transaction/{tx_id}/{action}", {}, statements=0)
+        except dbapi.OperationalError:
+            if action == "commit":
+                # The commit may not have reached the server: roll back (best effort) so the
+                # server-side transaction does not hold its locks until it times out.
+                try:
+                    self._post(f"/transaction/{tx_id}/rollback", {}, statements=0)
+                except Exception:
+                    pass
+            raise
 
     def _start(self) -> str:
         body: dict[str, Any] = {"timeout": self.transaction_timeout_ms, "maxWait": self.max_wait_ms}

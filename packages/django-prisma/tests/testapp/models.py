@@ -44,3 +44,4 @@ class AllTypes(models.Model):
     binary = models.BinaryField(null=True)
     json = models.JSONField(null=True)
     ip = models.GenericIPAddressField(null=True)
+    duration = models.DurationField(null=True)

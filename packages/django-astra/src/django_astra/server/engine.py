@@ -157,6 +157,11 @@ class Engine:
             "cells BLOB, PRIMARY KEY (tid, pk, ck)) WITHOUT ROWID"
         )
         self.db.execute("CREATE INDEX IF NOT EXISTS data_token ON data (tid, token, pk, ck)")
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(data)")}
+        if "ck_sort" not in cols:
+            self.db.execute("ALTER TABLE data ADD COLUMN ck_sort BLOB")
+        # Rows of a partition in clustering order (ck_sort is NULL for types sorted in Python).
+        self.db.execute("CREATE INDEX IF NOT EXISTS data_order ON data (tid, pk, ck_sort)")
         self.db.execute("CREATE TABLE IF NOT EXISTS catalog (name TEXT PRIMARY KEY, body TEXT)")
         self.host_id = uuid.uuid4()
         self.system = system_keyspaces()
@@ -824,7 +829,8 @@ class Engine:
             out = []
             for pk in sorted(set(pks), key=lambda b: (murmur3(b), b)):
                 for token, ck, marker, cells in self.db.execute(
-                    "SELECT token, ck, marker, cells FROM data WHERE tid=? AND pk=?", (t.tid, pk)
+                    "SELECT token, ck, marker, cells FROM data WHERE tid=? AND pk=? ORDER BY ck_sort",
+                    (t.tid, pk),
                 ):
                     out.append(Row(t, token, pk, ck, marker, pickle.loads(cells)))
         else:
@@ -834,7 +840,7 @@ class Engine:
                 for op, v in token_range:
                     sql += f" AND token {op} ?"
                     args.append(v)
-            sql += " ORDER BY token, pk"
+            sql += " ORDER BY token, pk, ck_sort"
             out = [
                 Row(t, tok, pk, ck, m, pickle.loads(c))
                 for tok, pk, ck, m, c in self.db.execute(sql, args)
@@ -851,7 +857,8 @@ class Engine:
         for pk in sorted(set(pks), key=lambda b: (murmur3(b), b)):
             for ck in dict.fromkeys(cks):
                 r = self.db.execute(
-                    "SELECT token, marker, cells FROM data WHERE tid=? AND pk=? AND ck=?", (t.tid, pk, ck)
+                    "SELECT token, marker, cells FROM data WHERE tid=? AND pk=? AND ck=?",
+                    (t.tid, pk, ck),
                 ).fetchone()
                 if r is None:
                     continue
@@ -1156,20 +1163,60 @@ class Engine:
                 if any(v is None for v in combo):
                     continue
                 pks.append(self._routing(t, dict(zip(t.partition_key, combo, strict=True))))
-            exact = bool(t.clustering) and not t.virtual and all(
-                len(ck_rels.get(c, ())) == 1 and ck_rels[c][0][0] in ("=", "IN") for c in t.clustering
+            exact = (
+                bool(t.clustering)
+                and not t.virtual
+                and all(
+                    len(ck_rels.get(c, ())) == 1 and ck_rels[c][0][0] in ("=", "IN")
+                    for c in t.clustering
+                )
+            )
+            sels0 = s.selectors or []
+            aggregate = any(
+                x.kind == "count"
+                or (x.kind == "func" and x.name.lower() in ("min", "max", "sum", "avg", "count"))
+                for x in sels0
+            )
+            stream = (
+                len(pks) == 1
+                and not exact
+                and self._orderable(t)
+                and not s.ann
+                and not s.distinct
+                and ppl is None
+                and not aggregate
             )
             if not pks:
                 rows: list[Row] = []
             elif exact:
                 # Full primary key by equality: read those rows by key, not the partition.
-                ck_lists = [v if op == "IN" else [v] for op, v in (ck_rels[c][0] for c in t.clustering)]
+                ck_lists = [
+                    v if op == "IN" else [v] for op, v in (ck_rels[c][0] for c in t.clustering)
+                ]
                 cks = [
                     self._ckey(t, dict(zip(t.clustering, combo, strict=True)))
                     for combo in itertools.product(*ck_lists)
                     if all(x is not None for x in combo)
                 ]
                 rows = self._exact_rows(t, pks, cks, ctx.now)
+            elif stream:
+                # One partition, clustering order from the ck_sort index: stop reading once the
+                # LIMIT (or this page plus one row) is filled.
+                need = limit
+                offset0 = _paging_offset(ctx)
+                if ctx.page_size and ctx.page_size > 0:
+                    cap = offset0 + ctx.page_size + 1
+                    need = cap if need is None else min(need, cap)
+                ck_filters0 = [
+                    (t.columns[n], op, v) for n, rels in ck_rels.items() for op, v in rels
+                ]
+                rows = []
+                for r in self._iter_partition(t, pks[0], reverse, ctx.now):
+                    if all(self._match(r, c, op, v) for c, op, v in ck_filters0 + filters):
+                        rows.append(r)
+                        if need is not None and len(rows) >= need:
+                            break
+                return self._finish(t, s, columns, rows, limit, binds, ctx)
             else:
                 rows = self._partition_rows(t, pks, None, ctx.now)
         else:
@@ -1177,10 +1224,11 @@ class Engine:
         if t.virtual and full_pk:
             rows = [r for r in rows if r.pk in set(pks)]
         # group by partition, order clustering
+        ordered = self._orderable(t)
         parts: list[list[Row]] = []
         for _, grp in itertools.groupby(rows, key=lambda r: r.pk):
             part = list(grp)
-            if t.clustering:
+            if t.clustering and not ordered:
                 part.sort(key=lambda r: self._ck_sort(t, r))
             if reverse:
                 part.reverse()
@@ -1210,7 +1258,19 @@ class Engine:
             scored = [(fn(r.get(s.ann[0]), qv), r) for r in out_rows if r.get(s.ann[0]) is not None]
             scored.sort(key=lambda x: -x[0])
             out_rows = [r for _, r in scored]
-        # aggregates
+        return self._finish(t, s, columns, out_rows, limit, binds, ctx)
+
+    def _finish(
+        self,
+        t: Table,
+        s: cql.Select,
+        columns: list[tuple[str, type]],
+        out_rows: list[Row],
+        limit: int | None,
+        binds: list[Any],
+        ctx: Ctx,
+    ) -> Rows:
+        """Aggregates, LIMIT, paging and projection of the filtered, ordered rows."""
         sels = s.selectors or []
         if sels and any(
             x.kind == "count"
@@ -1225,15 +1285,7 @@ class Engine:
             return Rows(columns, [vals], t.ks, t.name)
         if limit is not None:
             out_rows = out_rows[:limit]
-        # paging
-        offset = 0
-        if ctx.paging_state:
-            try:
-                key, offset = ctx.paging_state[:8], struct.unpack(">Q", ctx.paging_state[8:16])[0]
-            except struct.error:
-                raise Invalid("Invalid value for the paging state") from None
-            if key != ctx.query_key[:8]:
-                raise Invalid("Invalid value for the paging state")
+        offset = _paging_offset(ctx)
         paging_state = None
         if ctx.page_size and ctx.page_size > 0:
             page = out_rows[offset : offset + ctx.page_size]
@@ -1246,6 +1298,18 @@ class Engine:
         data = [self._project(t, s, columns, r, binds, ctx) for r in page]
         return Rows(columns, data, t.ks, t.name, paging_state)
 
+    def _iter_partition(self, t: Table, pk: bytes, reverse: bool, now: float) -> Any:
+        order = "DESC" if reverse else "ASC"
+        cur = self.db.execute(
+            f"SELECT token, ck, marker, cells FROM data WHERE tid=? AND pk=? ORDER BY ck_sort {order}",
+            (t.tid, pk),
+        )
+        for token, ck, marker, cells in cur:
+            r = Row(t, token, pk, ck, marker, pickle.loads(cells))
+            self._purge(r, now)
+            if self._alive(r, now):
+                yield r
+
     def _int(self, term: Any, name: str, binds: list[Any], ctx: Ctx) -> int | None:
         if term is None:
             return None
@@ -1253,6 +1317,17 @@ class Engine:
         if v is None or v is UNSET:
             return None
         return int(v)
+
+    def _orderable(self, t: Table) -> bool:
+        return not t.virtual and all(T.orderable(t.columns[c].type) for c in t.clustering)
+
+    def _order_key(self, t: Table, row: Row) -> bytes | None:
+        if not t.clustering or not self._orderable(t):
+            return None
+        return b"".join(
+            T.order_bytes(t.columns[c].type, row.get(c), t.columns[c].order == "desc")
+            for c in t.clustering
+        )
 
     def _ck_sort(self, t: Table, r: Row) -> tuple:
         out = []
@@ -1552,14 +1627,23 @@ class Engine:
                     failed.append(row_result)
             if failed:
                 return self._lwt_result(conditional, failed, ctx)
-        self.db.execute("BEGIN")
-        try:
-            for p in plans:
-                self._apply(p, ctx)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        if (
+            len(plans) == 1
+            and len(plans[0]["keys"]) == 1
+            and not isinstance(plans[0]["stmt"], cql.Delete)
+            and not self.db.in_transaction
+        ):
+            # One row: its single write is atomic on its own (the event loop serialises requests).
+            self._apply(plans[0], ctx)
+        else:
+            self.db.execute("BEGIN")
+            try:
+                for p in plans:
+                    self._apply(p, ctx)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
         if conditional:
             return Rows(
                 [("[applied]", ct.BooleanType)],
@@ -1862,8 +1946,16 @@ class Engine:
             )
             return
         self.db.execute(
-            "INSERT OR REPLACE INTO data VALUES (?,?,?,?,?,?)",
-            (t.tid, row.token, row.pk, row.ck, row.marker, pickle.dumps(row.cells)),
+            "INSERT OR REPLACE INTO data (tid, token, pk, ck, marker, cells, ck_sort) VALUES (?,?,?,?,?,?,?)",
+            (
+                t.tid,
+                row.token,
+                row.pk,
+                row.ck,
+                row.marker,
+                pickle.dumps(row.cells),
+                self._order_key(t, row),
+            ),
         )
 
     def _delete_range(self, t: Table, k: dict, slices: list, ctx: Ctx) -> None:
@@ -1942,6 +2034,18 @@ class Engine:
                     d.pop(x, None)
             new = d
         self._set_cell(row, c, new or None, exp, ts)
+
+
+def _paging_offset(ctx: Ctx) -> int:
+    if not ctx.paging_state:
+        return 0
+    try:
+        key, offset = ctx.paging_state[:8], struct.unpack(">Q", ctx.paging_state[8:16])[0]
+    except struct.error:
+        raise Invalid("Invalid value for the paging state") from None
+    if key != ctx.query_key[:8]:
+        raise Invalid("Invalid value for the paging state")
+    return int(offset)
 
 
 def _canon(t: type, v: Any) -> Any:

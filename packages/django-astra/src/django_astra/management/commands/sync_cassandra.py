@@ -73,7 +73,15 @@ def sync(alias: str, stdout: Any = None, verbosity: int = 1) -> list[str]:
             before_idx = set(before.indexes) if before else set()
             if before is not None:
                 _create_indexes(conn, model, before, changes, Vector)
-            management.sync_table(model, keyspaces=[model._get_keyspace()], connections=[alias])
+            # On Astra, index=True means SAI (created below); keep cqlengine from emitting legacy 2i.
+            held = [c for c in model._columns.values() if c.index] if conn.astra else []
+            for c in held:
+                c.index = False
+            try:
+                management.sync_table(model, keyspaces=[model._get_keyspace()], connections=[alias])
+            finally:
+                for c in held:
+                    c.index = True
             conn.cluster.refresh_table_metadata(model._get_keyspace(), table)
             after = conn.cluster.metadata.keyspaces[model._get_keyspace()].tables[table]
             if before is None:
