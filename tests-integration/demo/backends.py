@@ -29,6 +29,9 @@ class DemoBackend:
     engine: str  # module whose import proves the backend is written
     plugin: str | None  # django_suite plugin providing configure(workdir); None: no server
     package: str | None = None  # workspace path, for messages
+    # Why the reference app's Django ORM models cannot run on this backend at all (None: they
+    # can). The demo lists such a backend with this reason instead of a table.
+    not_applicable: str | None = None
 
     def plugin_path(self) -> Path | None:
         return None if self.plugin is None else PLUGINS / f"{self.plugin}.py"
@@ -47,7 +50,17 @@ BACKENDS: dict[str, DemoBackend] = {
             "packages/django-jsonlines-git",
         ),
         DemoBackend("prisma", "django_prisma.base", "prisma", "packages/django-prisma"),
-        DemoBackend("astra", "django_astra.base", "astra", "packages/django-astra"),
+        DemoBackend(
+            "astra",
+            "django_astra.base",
+            "astra",
+            "packages/django-astra",
+            not_applicable=(
+                "django-astra maps cqlengine models (DjangoCassandraModel), not Django ORM "
+                "models, and keeps auth/admin on another database; the reference app's ORM "
+                "models cannot run on it (see docs/backends/astra.md)"
+            ),
+        ),
     ]
 }
 

@@ -59,9 +59,12 @@ def choose(names: list[str] | None) -> tuple[list[DemoBackend], dict[str, str]]:
     chosen = []
     for name in wanted:
         print(f"checking {name} ...", flush=True)
-        reason = why_unusable(BACKENDS[name])
+        backend = BACKENDS[name]
+        reason = why_unusable(backend)
+        if reason is None and backend.not_applicable:
+            reason = f"works, but not applicable: {backend.not_applicable}"
         if reason is None:
-            chosen.append(BACKENDS[name])
+            chosen.append(backend)
         else:
             skipped[name] = reason
     return chosen, skipped

@@ -20,20 +20,41 @@ def city():
     return "c" + uuid.uuid4().hex[:8]
 
 
-def test_no_connection_at_setup(env):
-    from django.db import connections
+def test_no_connection_at_setup(tmp_path):
+    """django.setup() + importing models/admin with NO server listening: nothing connects;
+    the first query is what fails (OperationalError), i.e. connect on first use."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    # django.setup() and sync ran in the fixture on the main thread; a new thread's connection
-    # object exists lazily and has not connected.
-    seen = {}
+    from django_backend_core.servers import free_port
 
-    def probe():
-        seen["conn"] = connections["cassandra"].connection
-
-    th = threading.Thread(target=probe)
-    th.start()
-    th.join()
-    assert seen["conn"] is None
+    script = tmp_path / "probe.py"
+    script.write_text(
+        f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["django_astra", "django.contrib.contenttypes", "django.contrib.auth", "partyfinder"],
+    DATABASES={{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+               "cassandra": {{"ENGINE": "django_astra", "NAME": "ks", "HOST": "127.0.0.1",
+                             "PORT": {free_port()}, "OPTIONS": {{"connect_timeout": 1}}}}}},
+)
+django.setup()
+import partyfinder.models, partyfinder.views
+from django.db import connections, OperationalError
+assert connections["cassandra"].connection is None
+try:
+    list(partyfinder.models.Party.objects(city="x"))
+except OperationalError as e:
+    print("first-use:", type(e).__name__)
+"""
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "first-use: OperationalError" in out.stdout
 
 
 def test_cursor_dict_rows_and_lwt(env, city):
@@ -356,3 +377,98 @@ def test_sync_on_astra_uses_sai_and_no_keyspace_ddl(env, local_only):
     assert {i.index_options.get("class_name") for i in idx.values()} == {"StorageAttachedIndex"}
     AstraNote.create(id="n1", body="hello")
     assert AstraNote.objects.get(body="hello").id == "n1"  # indexed: no ALLOW FILTERING needed
+
+
+def test_test_keyspace_lifecycle(env, local_only):
+    """manage.py test's path: a test_<NAME> keyspace created, synced (via migrate), dropped."""
+    from django.db import connections
+    from partyfinder.models import Party
+
+    w = connections["cassandra"]
+    old = w.settings_dict["NAME"]
+    name = w.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        assert name == "test_" + old and w.settings_dict["NAME"] == name
+        meta = w.connection.cluster.metadata.keyspaces[name]
+        assert "party" in meta.tables
+        p = Party.create(city="tk", name="in test keyspace")
+        assert Party._get_keyspace() == name
+        assert Party.objects(city="tk").get(pk=p.id).name == "in test keyspace"
+    finally:
+        w.creation.destroy_test_db(old, verbosity=0)
+    w.ensure_connection()
+    assert w.settings_dict["NAME"] == old
+    w.connection.cluster.refresh_schema_metadata()
+    assert name not in w.connection.cluster.metadata.keyspaces
+    assert Party._get_keyspace() == old
+
+
+def test_cloud_secure_connect_bundle(django_env, tmp_path, local_only):
+    """The cloud= path end to end: bundle zip, HTTPS metadata, CQL over TLS via SNI, token auth."""
+    import os
+    import shutil
+    import sys
+
+    from cassandra import ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
+    from django_astra.base import DatabaseWrapper
+    from django_backend_core.servers import LocalServer
+    from django_backend_core.testing import assert_no_secret
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available to make certificates")
+    token = "AstraCS:local-test-token"
+    scb = tmp_path / "secure-connect-local.zip"
+    argv = [
+        sys.executable,
+        "-m",
+        "django_astra.server",
+        "--port",
+        "{port}",
+        "--astra",
+        "--username",
+        "token",
+    ]
+    argv += ["--secure-bundle", str(scb)]
+    env = dict(os.environ, DJANGO_ASTRA_SERVER_PASSWORD=token)
+    with LocalServer(argv, env=env, ready=lambda s: scb.exists(), name="cql-scb"):
+        settings = {
+            "ENGINE": "django_astra",
+            "NAME": "default_keyspace",
+            "OPTIONS": {
+                "connection": {
+                    "cloud": {"secure_connect_bundle": str(scb)},
+                    "auth_provider": PlainTextAuthProvider("token", token),
+                }
+            },
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "TEST": {},
+        }
+        w = DatabaseWrapper(settings, alias="scb")
+        w.ensure_connection()
+        try:
+            assert w.connection.astra is True
+            prof = w.connection.cluster.profile_manager.default
+            assert prof.consistency_level == ConsistencyLevel.LOCAL_QUORUM
+            cur = w.cursor()
+            cur.execute("CREATE TABLE IF NOT EXISTS scb (k int PRIMARY KEY, v text)")
+            cur.execute("INSERT INTO scb (k, v) VALUES (%s, %s)", (1, "over tls"))
+            assert cur.execute("SELECT v FROM scb WHERE k=%s", (1,)).one() == {"v": "over tls"}
+        finally:
+            w.close()
+        wrong = "AstraCS:wrong-secret-value"
+        bad_settings = dict(settings, OPTIONS={"connection": {
+            "cloud": {"secure_connect_bundle": str(scb)},
+            "auth_provider": PlainTextAuthProvider("token", wrong),
+        }})  # fmt: skip
+        bad = DatabaseWrapper(bad_settings, alias="scb-bad")
+        from django.db import OperationalError
+
+        with pytest.raises(OperationalError) as ei:
+            bad.ensure_connection()
+        assert_no_secret(ei.value, wrong, token)
+        assert_no_secret(ei.value.__cause__, wrong, token)

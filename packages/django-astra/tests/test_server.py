@@ -297,3 +297,39 @@ def test_uuid_and_timestamp_literals(t):
     t.execute(f"INSERT INTO lit (id, at, tu) VALUES ({u}, 1700000000000, now())")
     r = t.execute("SELECT at, tu FROM lit WHERE id=%s", (u,)).one()
     assert r["at"].year == 2023 and r["tu"].version == 1
+
+
+def test_clustering_order_mixed_types_and_streamed_limit(t):
+    import datetime
+
+    t.execute(
+        "CREATE TABLE IF NOT EXISTS ord (p int, a text, b timestamp, c double, PRIMARY KEY (p, a, b, c)) "
+        "WITH CLUSTERING ORDER BY (a ASC, b DESC, c ASC)"
+    )
+    base = datetime.datetime(2024, 1, 1)
+    rows = []
+    for a in ("b", "a", "ä", "aa"):
+        for days in (0, 2, 1):
+            for c in (-1.5, 2.0, -0.0, 10.25):
+                rows.append((a, base + datetime.timedelta(days=days), c))
+    ins = t.prepare("INSERT INTO ord (p, a, b, c) VALUES (1, ?, ?, ?)")
+    for r in rows:
+        t.execute(ins, r)
+    expected = sorted(rows, key=lambda r: (r[0].encode(), -r[1].timestamp(), r[2]))
+    got = [(r["a"], r["b"], r["c"]) for r in t.execute("SELECT a, b, c FROM ord WHERE p=1")]
+    assert got == expected
+    assert [
+        (r["a"], r["b"], r["c"]) for r in t.execute("SELECT a, b, c FROM ord WHERE p=1 LIMIT 5")
+    ] == expected[:5]
+    rev = [
+        (r["a"], r["b"], r["c"])
+        for r in t.execute("SELECT a, b, c FROM ord WHERE p=1 ORDER BY a DESC LIMIT 7")
+    ]
+    assert rev == expected[::-1][:7]
+    sl = [
+        (r["a"], r["b"], r["c"])
+        for r in t.execute("SELECT a, b, c FROM ord WHERE p=1 AND a > 'a' AND a < 'b'")
+    ]
+    assert sl == [r for r in expected if "a" < r[0] < "b"]
+    rs = t.execute(SimpleStatement("SELECT a, b, c FROM ord WHERE p=1", fetch_size=10))
+    assert [(r["a"], r["b"], r["c"]) for r in rs] == expected

@@ -38,6 +38,7 @@ def dj(dbms_target):
         note = models.CharField(max_length=50, default="")
         blob = models.BinaryField(null=True)
         score = models.DecimalField(max_digits=8, decimal_places=3, null=True)
+        big = models.BigIntegerField(null=True)
 
         class Meta:
             app_label = "django_dbms"
@@ -317,4 +318,22 @@ def test_select_star_and_raw_querysets(m):
     assert names[:4] == ["id", "author_id", "title", "pages"]
     assert names[4:6] == ["id", "name"]
     assert row[1] == row[4] == a.pk and row[5] == "star"  # both ids present, none collapsed
-    assert len(row) == len(names) == 4 + 6
+    assert len(row) == len(names) == 4 + 7  # book: 4 columns, author: 7
+
+
+def test_big_integers_and_empty_blobs_read_back_exactly(m):
+    a = m.Author.objects.create(name="big", big=2**63 - 1, blob=b"")
+    b = m.Author.objects.create(name="none", big=-(2**63), blob=None)
+    assert m.Author.objects.get(pk=a.pk).big == 2**63 - 1
+    assert m.Author.objects.values_list("big", flat=True).get(pk=b.pk) == -(2**63)
+    assert bytes(m.Author.objects.get(pk=a.pk).blob) == b""
+    assert m.Author.objects.get(pk=b.pk).blob is None
+
+
+def test_deferred_foreign_key_failure_at_commit(m, rollback_works):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"):
+        with transaction.atomic():
+            m.Book.objects.create(author_id=999999, title="orphan")
+    assert m.Book.objects.count() == 0  # rolled back, and the connection reconnects

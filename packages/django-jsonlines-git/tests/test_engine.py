@@ -429,3 +429,53 @@ def test_on_commit_runs_after_the_git_commit(migrated: Path) -> None:
         Counter.objects.create(n=1)
         transaction.on_commit(lambda: seen.append(commits(migrated)), using=W)
     assert seen == [commits(migrated)]
+
+
+def test_table_remake_keeps_later_row_patches_right(migrated: Path) -> None:
+    """A remade table (new rowids) with identical rows must not confuse later row patches."""
+    from django.db import models
+
+    ids = [uuid.UUID(int=n) for n in (3, 1, 2)]
+    Book.objects.bulk_create([Book(id=i, title=f"t{i.int}") for i in ids])
+    old = Book._meta.get_field("title")
+    new = models.CharField(max_length=200)
+    new.set_attributes_from_name("title")
+    with connections[W].schema_editor() as editor:
+        editor.alter_field(Book, old, new)  # SQLite: table remake, rows copied
+    Book.objects.filter(id=uuid.UUID(int=2)).update(title="changed")
+    got = {r["id"]: r["title"] for r in read_jsonl(migrated, "jlg_testapp_book")}
+    assert got == {
+        str(uuid.UUID(int=1)): "t1",
+        str(uuid.UUID(int=2)): "changed",
+        str(uuid.UUID(int=3)): "t3",
+    }
+    connections[R].close()
+    assert dict(Book.objects.using(R).values_list("id", "title")) == {
+        uuid.UUID(int=1): "t1",
+        uuid.UUID(int=2): "changed",
+        uuid.UUID(int=3): "t3",
+    }
+
+
+def test_threads_have_own_connections_and_serialise_writes(migrated: Path) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(5):
+                Counter.objects.create(n=k * 100 + i)  # autocommit: lock, sync to HEAD, commit
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    got = sorted(r["n"] for r in read_jsonl(migrated, "jlg_testapp_counter"))
+    assert got == sorted(k * 100 + i for k in (1, 2, 3) for i in range(5))

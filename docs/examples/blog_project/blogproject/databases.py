@@ -1,9 +1,9 @@
 """Choose the project's databases from the environment.
 
 ``BLOG_BACKEND`` names the backend (``sqlite3``, ``d1``, ``dbms``, ``jsonlines_git``,
-``prisma``, ``astra``). sqlite3 needs nothing else: it uses files under ``BLOG_DATA_DIR``.
-Every other backend talks to a server, so its settings come as JSON in ``BLOG_DATABASES_SECRET``
-(aliases ``default`` and ``analytics``; the variable's name contains SECRET so Django's
+``prisma``; not ``astra``, whose models are cqlengine models). sqlite3 needs nothing else: it
+uses files under ``BLOG_DATA_DIR``. Every other backend talks to a server, so its settings come
+as JSON in ``BLOG_DATABASES_SECRET`` (aliases ``default`` and ``analytics``; the variable's name contains SECRET so Django's
 debug page masks it, since it holds tokens). ``tests-integration/demo/run.py`` starts the
 backend's local server and sets both variables for you; for a real cloud database, write
 the JSON yourself (keys holding secrets contain TOKEN/KEY/SECRET/PASS so Django masks them).
@@ -18,7 +18,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-BACKENDS = ("sqlite3", "d1", "dbms", "jsonlines_git", "prisma", "astra")
+BACKENDS = ("sqlite3", "d1", "dbms", "jsonlines_git", "prisma")
+NOT_APPLICABLE = {
+    "astra": "django-astra maps cqlengine models (DjangoCassandraModel), not Django ORM models; "
+    "this project's models cannot run on it. See docs/backends/astra.md.",
+}
 ALIASES = ("default", "analytics")
 
 
@@ -40,6 +44,8 @@ def sqlite_databases(data_dir: Path) -> dict[str, dict[str, Any]]:
 def from_environment(base_dir: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     """Return ``(backend name, DATABASES)`` or raise ImproperlyConfigured saying what to set."""
     backend = os.environ.get("BLOG_BACKEND", "sqlite3")
+    if backend in NOT_APPLICABLE:
+        raise ImproperlyConfigured(f"BLOG_BACKEND={backend}: {NOT_APPLICABLE[backend]}")
     if backend not in BACKENDS:
         raise ImproperlyConfigured(f"BLOG_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}.")
     raw = os.environ.get("BLOG_DATABASES_SECRET")

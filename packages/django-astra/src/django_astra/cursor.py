@@ -42,9 +42,11 @@ class CassandraCursor:
         self._set(None)
         self.rowcount = len(seq_of_params)
 
-    def batch(self, statements: Sequence[tuple[str, Any]], *, logged: bool = True) -> Any:
-        """Run several INSERT/UPDATE/DELETE statements as one Cassandra BATCH."""
-        rs = self.conn.batch(list(statements), logged=logged)
+    def batch(
+        self, statements: Sequence[tuple[str, Any]], *, logged: bool = True, counter: bool = False
+    ) -> Any:
+        """Run several INSERT/UPDATE/DELETE statements as one Cassandra BATCH (COUNTER for counters)."""
+        rs = self.conn.batch(list(statements), logged=logged, counter=counter)
         self._set(rs)
         return rs
 

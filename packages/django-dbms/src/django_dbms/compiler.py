@@ -12,23 +12,35 @@ from typing import Any
 from django_backend_core.remote_sqlite import compiler as remote
 from django_backend_core.remote_sqlite.compiler import *  # noqa: F403
 
+BIG_INTEGERS = frozenset({"BigIntegerField", "PositiveBigIntegerField", "BigAutoField"})
 
-def _is_binary(expr: Any) -> bool:
+
+def _internal_type(expr: Any) -> str | None:
     try:
-        return expr.output_field.get_internal_type() == "BinaryField"
-    except Exception:  # noqa: BLE001 - mixed types etc.: not a plain BLOB column
-        return False
+        return expr.output_field.get_internal_type()
+    except Exception:  # noqa: BLE001 - mixed types etc.: leave the value as it comes
+        return None
 
 
 class DBMSCompilerMixin:
+    """Values JSON would corrupt travel as text: BLOBs as ``'x' || hex(...)`` (NULL kept,
+    ``b''`` distinguishable) and 64-bit integers as ``CAST(... AS TEXT)``
+    (a JavaScript number is a double: 2**63-1 would come back rounded)."""
+
     def get_select(self, *args: Any, **kwargs: Any):
         select, klass_info, annotation_col_map = super().get_select(*args, **kwargs)  # type: ignore[misc]
         if getattr(self.query, "subquery", False):  # type: ignore[attr-defined]
             return select, klass_info, annotation_col_map
-        wrapped = [
-            (col, (f"hex({sql})", params) if _is_binary(col) else (sql, params), alias)
-            for col, (sql, params), alias in select
-        ]
+        wrapped = []
+        for col, (sql, params), alias in select:
+            kind = _internal_type(col)
+            if kind == "BinaryField":
+                # hex(NULL) is '': test for NULL, and prefix so b'' stays distinguishable.
+                sql = f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE 'x' || hex({sql}) END"
+                params = (*params, *params)
+            elif kind in BIG_INTEGERS:
+                sql = f"CAST({sql} AS TEXT)"
+            wrapped.append((col, (sql, params), alias))
         return wrapped, klass_info, annotation_col_map
 
 

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
+from .compiler import BIG_INTEGERS
+
 
 def _unhex(value, expression, connection):
-    return bytes.fromhex(value) if isinstance(value, str) else value
+    """``'x' || hex(blob)`` back to bytes (see compiler.py)."""
+    if isinstance(value, str) and value.startswith("x"):
+        return bytes.fromhex(value[1:])
+    return value
+
+
+def _int_text(value, expression, connection):
+    """``CAST(bigint AS TEXT)`` back to an exact int (see compiler.py)."""
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
 
 
 class DatabaseOperations(RemoteOperations):
@@ -20,8 +35,29 @@ class DatabaseOperations(RemoteOperations):
             return 500
         return max(1, self.connection.features.max_query_params // max(len(fields), 1))
 
+    def _returning(self, fields):
+        """RETURNING with 64-bit integer columns as text (a JS double would round them)."""
+        if not fields:
+            return "", ()
+        columns = []
+        for field in fields:
+            ref = f"{self.quote_name(field.model._meta.db_table)}.{self.quote_name(field.column)}"
+            if field.get_internal_type() in BIG_INTEGERS:
+                ref = f"CAST({ref} AS TEXT)"
+            columns.append(ref)
+        return "RETURNING " + ", ".join(columns), ()
+
+    def return_insert_columns(self, fields):  # Django < 6.0
+        return self._returning(fields)
+
+    def returning_columns(self, fields):  # Django >= 6.0
+        return self._returning(fields)
+
     def get_db_converters(self, expression):
         converters = super().get_db_converters(expression)
-        if expression.output_field.get_internal_type() == "BinaryField":
-            converters.append(_unhex)
+        kind = expression.output_field.get_internal_type()
+        if kind == "BinaryField":
+            converters.insert(0, _unhex)
+        elif kind in BIG_INTEGERS:
+            converters.insert(0, _int_text)
         return converters

@@ -412,6 +412,11 @@ class DBMSTransport:
                 return
             try:
                 self.request("commit", None, retry=False)
+            except dbapi.DatabaseError:
+                # A deferred constraint failed at commit: the object reset and rolled the
+                # transaction back; it drops every socket after this answer.
+                self._drop()
+                raise
             finally:
                 self.in_transaction = False
                 self._journal.clear()

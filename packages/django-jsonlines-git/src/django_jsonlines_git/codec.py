@@ -27,8 +27,6 @@ SCHEMA_FILE = "schema.sql"
 SUFFIX = ".jsonl"
 B64 = "$base64"
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
-_H = "[0-9a-fA-F]"
-_UUID_GLOB = "-".join(_H * n for n in (8, 4, 4, 4, 12))
 _CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
 _loads = json.loads
@@ -92,11 +90,7 @@ class TableCodec:
 
     # -- text → rows -------------------------------------------------------------------------
     def parse(self, text: str, path: str) -> tuple[list[tuple[Any, ...]], list[str]]:
-        """JSONL text → (rows in column order, the lines). Errors name the file and line.
-
-        UUID columns keep their hyphenated text here; `uuid_fix_sql()` strips the hyphens in
-        SQLite after the insert (one C-level pass instead of a Python call per value).
-        """
+        """JSONL text → (rows in column order, the lines). Errors name the file and line."""
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -120,6 +114,16 @@ class TableCodec:
             ok = False
         if not ok:
             self._locate(text, path)
+        for c in (self.columns[i] for i in self.uuid_cols):  # canonical UUID → Django's 32 hex
+            for o in objs:
+                v = o[c]
+                if (
+                    v.__class__ is str
+                    and len(v) == 36
+                    and v[8] == v[13] == v[18] == v[23] == "-"
+                    and _HEX32.match(h := v.replace("-", ""))
+                ):
+                    o[c] = h
         rows = list(map(get, objs)) if get is not None else [(o[only],) for o in objs]
         if B64 in text:
             rows = [
@@ -151,17 +155,6 @@ class TableCodec:
                     f"keys do not match the columns of table {self.table!r} "
                     f"(missing {missing}, unknown {unknown})",
                 )
-
-    def uuid_fix_sql(self, qtable: str) -> list[str]:
-        """UPDATEs turning canonical UUID text back into Django's 32-hex storage form."""
-        out = []
-        for i in self.uuid_cols:
-            c = '"' + self.columns[i].replace('"', '""') + '"'
-            out.append(
-                f"UPDATE {qtable} SET {c} = replace({c}, '-', '') WHERE typeof({c}) = 'text' "
-                f"AND length({c}) = 36 AND {c} GLOB '{_UUID_GLOB}'"
-            )
-        return out
 
     def _convert(self, row: tuple[Any, ...], path: str, lineno: int, line: str) -> tuple[Any, ...]:
         values = list(row)

@@ -13,10 +13,10 @@ import sqlite3
 import string
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.sqlite3 import base as sqlite_base
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.backends.utils import debug_transaction
+from django_backend_core.settings import validate
 
 from .creation import DatabaseCreation
 from .features import DatabaseFeatures
@@ -113,7 +113,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
     """Shared by the read and write engines; `writable` decides which one this is."""
 
     vendor = "sqlite"
-    display_name = "JSONLines in git (SQLite)"
+    display_name = "SQLite"  # version checks and messages are about the SQLite library
     writable = False
     features_class = DatabaseFeatures
     creation_class = DatabaseCreation
@@ -130,43 +130,55 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
         opts = self.settings_dict.get("OPTIONS") or {}
         return {k: v for k, v in opts.items() if k in OUR_OPTIONS}
 
-    def get_connection_params(self) -> dict[str, Any]:
-        settings_dict = self.settings_dict
-        if not settings_dict["NAME"]:
-            raise ImproperlyConfigured(
-                f"DATABASES[{self.alias!r}]['NAME'] must be the directory of the git repository."
-            )
-        opts = self.jl_options()
-        bad = (
-            [k for k in opts if k != "ref"]
-            if not self.writable
-            else (["ref"] if "ref" in opts else [])
-        )
-        if bad:
-            raise ImproperlyConfigured(
-                f"DATABASES[{self.alias!r}]['OPTIONS']: {', '.join(sorted(bad))} "
-                f"{'is' if len(bad) == 1 else 'are'} not valid for the "
-                f"{'write' if self.writable else 'read'} engine ('ref' is read-only time travel; "
-                "author/committer/commit_message/lock_timeout apply to writes)"
-            )
-        if "lock_timeout" in opts and not isinstance(opts["lock_timeout"], (int, float)):
-            raise ImproperlyConfigured(
-                f"DATABASES[{self.alias!r}]['OPTIONS']['lock_timeout'] must be seconds"
-            )
-        if "commit_message" in opts:
-            fields = {f for _, f, _, _ in string.Formatter().parse(opts["commit_message"]) if f}
+    def jl_validate(self) -> None:
+        """Every bad key in one ImproperlyConfigured (django_backend_core.settings)."""
+        engine = "write" if self.writable else "read"
+
+        def only(ok: bool) -> Any:
+            return lambda _v: None if ok else f"not valid for the {engine} engine"
+
+        def template(value: Any) -> str | None:
+            if not isinstance(value, str):
+                return "must be a string"
+            fields = {f for _, f, _, _ in string.Formatter().parse(value) if f}
             unknown = fields - {"alias", "summary", "tables", "rows"}
             if unknown:
-                raise ImproperlyConfigured(
-                    f"DATABASES[{self.alias!r}]['OPTIONS']['commit_message'] uses unknown fields "
-                    f"{sorted(unknown)}; available: alias, summary, tables, rows"
-                )
-        saved = settings_dict["OPTIONS"]
-        settings_dict["OPTIONS"] = {k: v for k, v in (saved or {}).items() if k not in OUR_OPTIONS}
+                return f"unknown fields {sorted(unknown)}; available: alias, summary, tables, rows"
+            return None
+
+        def actor(value: Any) -> str | None:
+            ok = isinstance(value, str) and value.strip()
+            return None if ok else 'must be "Name <email>"'
+
+        def seconds(value: Any) -> str | None:
+            ok = isinstance(value, (int, float)) and value >= 0
+            return None if ok else "must be seconds (a number >= 0)"
+
+        w = self.writable
+        validate(
+            self.settings_dict,
+            backend=f"django_jsonlines_git.{engine}",
+            required=("NAME",),
+            validators={
+                "OPTIONS.ref": only(not w),
+                "OPTIONS.author": actor if w else only(False),
+                "OPTIONS.committer": actor if w else only(False),
+                "OPTIONS.commit_message": template if w else only(False),
+                "OPTIONS.lock_timeout": seconds if w else only(False),
+            },
+        )
+
+    def get_connection_params(self) -> dict[str, Any]:
+        settings_dict = self.settings_dict
+        self.jl_validate()
+        # sqlite3.connect() must not see our keys; swap this wrapper's view, never the shared
+        # settings dict (other threads' connections read it).
+        opts = {k: v for k, v in (settings_dict["OPTIONS"] or {}).items() if k not in OUR_OPTIONS}
+        self.settings_dict = {**settings_dict, "OPTIONS": opts}
         try:
             params = super().get_connection_params()
         finally:
-            settings_dict["OPTIONS"] = saved
+            self.settings_dict = settings_dict
         params["database"] = ":memory:"
         params["uri"] = False
         params["jl_path"] = str(settings_dict["NAME"])
@@ -177,6 +189,7 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
         path = params.pop("jl_path")
         opts = self.jl_options()
         store = GitStore(path, create=self.writable)
+        conn = None
         try:
             conn = super().get_new_connection(params)
             mirror = Mirror(conn)
@@ -190,6 +203,8 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
             if not self.writable:
                 conn.execute("PRAGMA query_only = ON")
         except BaseException:
+            if conn is not None:
+                conn.close()
             store.close()
             raise
         self.store, self.mirror = store, mirror

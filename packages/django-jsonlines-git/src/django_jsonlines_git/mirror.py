@@ -160,8 +160,6 @@ class Mirror:
                         [(i, *row) for i, row in enumerate(rows, 1)],
                     )
                     cache = dict(enumerate(lines, 1))
-                for sql in codec.uuid_fix_sql(f"main.{qn(table)}"):
-                    self.conn.execute(sql)
             except sqlite3.IntegrityError as exc:
                 raise FormatError(f"{name}: rows violate the table's constraints: {exc}") from None
             except sqlite3.Error as exc:
@@ -299,9 +297,9 @@ class Mirror:
             data = "".join(line + "\n" for line in lines.values()).encode("utf-8")
             name = table + SUFFIX
             old = self.entries.get(name)
+            caches[table] = lines  # also when the bytes are equal: a remake renumbers rowids
             if old is None or old.binsha != blob_sha(data):
                 files[name] = data
-                caches[table] = lines
                 summary.append(f"{table} ({counts})")
         return files, caches, summary, schema_changed
 

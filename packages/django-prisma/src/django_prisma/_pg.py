@@ -77,6 +77,9 @@ def _psycopg_available() -> bool:
 def load() -> dict[str, types.ModuleType]:
     """Return Django's postgresql role modules, importable with or without psycopg."""
     if _psycopg_available() or f"{_PKG}.operations" in sys.modules:
+        # Django's own import order (base first) avoids its base <-> introspection cycle.
+        if _psycopg_available():
+            importlib.import_module(f"{_PKG}.base")
         return {name: importlib.import_module(f"{_PKG}.{name}") for name in _MODULES}
     pkg = importlib.import_module(_PKG)
     base_stub = types.ModuleType(f"{_PKG}.base")

@@ -22,12 +22,10 @@ class DatabaseFeatures(PGFeatures):
     # Interactive transactions and SAVEPOINTs inside them work (tests/test_live.py shows it).
     uses_savepoints = True
     can_release_savepoints = True
-    # The executor cannot return interval columns (UnsupportedNativeDataType): top-level
-    # selects read DurationField as microseconds instead (compiler.py).
-    supports_explaining_query_execution = True
-    supports_over_clause = True
-    # 'NaN'/'Infinity' float8 values come back as JSON null from the executor (measured).
-    supports_float_nan_inf = False
+    # Limitations without a Django flag (docs/backends/prisma.md): the executor cannot return
+    # interval columns (UnsupportedNativeDataType), so top-level selects read DurationField as
+    # microseconds (compiler.py); and 'NaN'/'Infinity' float8 values come back as
+    # JSON null from the executor (measured); see docs/backends/prisma.md.
 
     @cached_property
     def can_rollback_ddl(self) -> bool:

@@ -106,9 +106,21 @@ def test_time_zone_conversion(db, tzname, value):
     assert run(db, S.cast_time(shifted)) == F._sqlite_datetime_cast_time(value, tzname, "UTC")
 
 
-def test_named_zone_out_of_a_named_database_zone_is_refused():
-    with pytest.raises(NotSupportedError, match="TIME_ZONE"):
-        S.utc_to_zone(COL, "Europe/Paris", "America/Chicago")
+@pytest.mark.parametrize(
+    "conn_tz,tzname",
+    [("America/Chicago", "Europe/Paris"), ("Asia/Bangkok", "Africa/Nairobi"),
+     ("Europe/Paris", "UTC"), ("America/Chicago", "+03:00")],
+)  # fmt: skip
+@pytest.mark.parametrize("value", DATETIMES)
+def test_conversion_out_of_a_named_database_zone(db, conn_tz, tzname, value):
+    shifted = S.utc_to_zone(col(value), tzname, conn_tz)
+    got = run(db, S.datetime_trunc("second", shifted))
+    assert got == F._sqlite_datetime_trunc("second", value, tzname, conn_tz), (value, got)
+
+
+def test_unknown_zone_is_refused():
+    with pytest.raises(NotSupportedError, match="Unknown time zone"):
+        S.utc_to_zone(COL, "Mars/Olympus", None)
 
 
 @pytest.mark.parametrize("lhs", DATETIMES + DATES)

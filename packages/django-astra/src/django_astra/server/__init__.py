@@ -28,10 +28,18 @@ async def serve(
     astra: bool = False,
     username: str | None = None,
     password: str | None = None,
+    secure_bundle: str | None = None,
 ) -> None:
     engine = Engine(data, astra=astra)
     server = Server(engine, username=username, password=password)
     srv = await asyncio.start_server(server.handle, host, port, reuse_address=True)
+    extra: list[asyncio.AbstractServer] = []
+    if secure_bundle:
+        from . import bundle
+
+        extra = await bundle.start(
+            server.handle, secure_bundle, str(engine.host_id), "default_keyspace"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -45,6 +53,8 @@ async def serve(
     )
     await stop.wait()
     srv.close()
+    for other in extra:
+        other.close()
     for conn in list(server.connections):
         conn.writer.close()
     try:
@@ -61,6 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=None, help="directory for cql.sqlite3 (default: in memory)")
     ap.add_argument("--astra", action="store_true", help="behave as Astra DB")
     ap.add_argument("--username", default=None, help="require PlainText auth with this user")
+    ap.add_argument(
+        "--secure-bundle",
+        default=None,
+        metavar="PATH",
+        help="also serve CQL over TLS + an HTTPS metadata endpoint, and write a secure connect bundle zip here",
+    )
     ap.add_argument(
         "--password-env",
         default=PASSWORD_ENV,
@@ -79,5 +95,6 @@ def main(argv: list[str] | None = None) -> None:
             astra=args.astra,
             username=args.username,
             password=password,
+            secure_bundle=args.secure_bundle,
         )
     )

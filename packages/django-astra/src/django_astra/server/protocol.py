@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import struct
@@ -167,7 +168,7 @@ class Connection:
                 binds = self.decode_binds(specs, raw, names)
             elif nbind:
                 raise Invalid(f"There were {nbind} markers(?) in CQL but 0 bound variables")
-            ctx.query_key = query.encode()[:0] + _qkey(query, self.keyspace)
+            ctx.query_key = _qkey(query, self.keyspace)
             return self.result(self.engine.execute(stmt, binds, ctx), skip_meta=False)
         if opcode == OP_PREPARE:
             query = P.read_longstring(f)
@@ -344,6 +345,4 @@ def _read_value(f: io.BytesIO) -> Any:
 
 
 def _qkey(query: str, ks: str | None) -> bytes:
-    import hashlib
-
     return hashlib.md5(((ks or "") + "\0" + query).encode()).digest()

@@ -28,7 +28,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .protocol import Aborted, DOError, Registry, valid_database_id
+from .protocol import Aborted, DOError, DOReset, Registry, valid_database_id
 
 log = logging.getLogger("django_dbms.server")
 
@@ -146,6 +146,11 @@ class LocalDBMS:
             return None, False
         except DOError as exc:
             return json.dumps({"type": "response_error", "error": str(exc)}), False
+        except DOReset as exc:
+            return json.dumps({"type": "response_error", "error": str(exc)}), True
+        except Exception as exc:  # pragma: no cover - a server bug must not kill the socket
+            log.exception("request failed")
+            return json.dumps({"type": "response_error", "error": f"Error: {exc}"}), False
         return json.dumps({"type": "execute", "result": result}), abort
 
     # -- HTTP /query ----------------------------------------------------------------------
@@ -186,7 +191,7 @@ class LocalDBMS:
             )
         except DOError as exc:
             return _response(500, {"success": False, "error": exc.args[0]})
-        except Aborted:
+        except (Aborted, DOReset):
             return _response(500, {"success": False, "error": "The Durable Object was reset."})
         return _response(200, result)
 

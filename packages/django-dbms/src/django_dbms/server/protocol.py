@@ -95,6 +95,13 @@ class DOError(Exception):
         return f"{self.kind}: {self.args[0]}"
 
 
+class DOReset(Exception):
+    """The object reset (its sockets drop) after answering this error."""
+
+    def __str__(self) -> str:
+        return f"Error: {self.args[0]}"
+
+
 def _sqlite_error(exc: sqlite3.Error, denied: str | None = None) -> DOError:
     """workerd's text: ``<sqlite message>: SQLITE_X (extended: SQLITE_X_Y)``."""
     if isinstance(exc, sqlite3.ProgrammingError) and "bindings" in str(exc):
@@ -313,11 +320,24 @@ class Database:
             return False
         if self.holder != session:
             raise DOError(f"cannot {word} - no transaction is active")
-        self.conn.execute("COMMIT" if word == "commit" else "ROLLBACK")
-        if word == "rollback":
-            self.epoch += 1  # the object restarts: requests waiting for the lock die with it
+        if word == "commit":
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # A deferred constraint failed: the object resets to its last good state.
+                self.conn.execute("ROLLBACK")
+                self.epoch += 1
+                await self._release()
+                raise DOReset(
+                    "Durable Object was reset and rolled back to its last known good state "
+                    f"because of an error: {_sqlite_error(exc).args[0]}"
+                ) from None
+            await self._release()
+            return False
+        self.conn.execute("ROLLBACK")
+        self.epoch += 1  # the object restarts: requests waiting for the lock die with it
         await self._release()
-        return word == "rollback"
+        return True
 
     def _exec(
         self, sql: str, args: list[Any], *, last_one: bool, array_mode: bool = True

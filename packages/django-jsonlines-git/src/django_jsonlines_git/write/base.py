@@ -5,4 +5,3 @@ from django_jsonlines_git.engine import DatabaseWrapper as _Base
 
 class DatabaseWrapper(_Base):
     writable = True
-    display_name = "JSONLines in git (SQLite, write)"

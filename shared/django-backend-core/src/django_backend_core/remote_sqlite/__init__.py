@@ -4,8 +4,8 @@ Django's sqlite3 backend registers ``django_*`` user functions (date extraction/
 time-zone conversion, duration arithmetic, LPAD/REPEAT/REVERSE, POWER, STDDEV...) on its Python
 ``sqlite3`` connection. A SQLite reached over a wire (Cloudflare D1, Durable Objects) has none, so
 this package emits plain SQLite instead and raises ``NotSupportedError`` (with what to do
-instead) for what SQLite cannot express: REGEXP lookups, MD5/SHA* functions, BitAnd/BitOr/BitXor,
-UUID7, and time-zone conversion out of a database TIME_ZONE with daylight saving.
+instead) for what SQLite cannot express: REGEXP lookups, MD5/SHA* functions, BitAnd/BitOr/BitXor
+and UUID7. Time zones are converted with SQL (fixed offsets, or per-zone transition tables).
 
 Public, stable classes (backends subclass them; import from the submodules):
 

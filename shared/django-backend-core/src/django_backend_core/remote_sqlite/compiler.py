@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import DatabaseError, NotSupportedError
 from django.db.models import aggregates, functions
-from django.db.models.expressions import Combinable, DurationExpression
+from django.db.models.expressions import Combinable, DurationExpression, SQLiteNumericMixin
 from django.db.models.sql import compiler
 
 from . import sql as S
@@ -166,7 +166,11 @@ class RemoteSQLiteCompilerMixin:
         for cls in type(node).__mro__:
             handler = HANDLERS.get(cls)
             if handler is not None:
-                return handler(node, self, self.connection)
+                sql, params = handler(node, self, self.connection)
+                if isinstance(node, SQLiteNumericMixin) and _internal_type(node) == "DecimalField":
+                    # What SQLiteNumericMixin.as_sqlite() does for the stock functions.
+                    sql = f"CAST({sql} AS NUMERIC)"
+                return sql, params
         return super().compile(node)  # type: ignore[misc]
 
 

@@ -13,7 +13,7 @@ import functools
 import re
 import zoneinfo
 
-from django.db import NotSupportedError
+from django.db import DataError, NotSupportedError
 
 SqlParams = tuple[str, tuple]
 
@@ -115,22 +115,49 @@ def _seconds_modifier(seconds: int) -> str:
     return f"'{seconds:+d} seconds'"
 
 
+@functools.lru_cache(maxsize=64)
+def local_transitions(tzname: str) -> tuple[tuple[str, int], ...]:
+    """Wall-clock instants (text) from which local times of ``tzname`` use the next offset.
+
+    Matches ``datetime.replace(tzinfo=zone)`` with fold=0: ambiguous and skipped local times
+    take the offset in force before the transition.
+    """
+    rows = transitions(tzname)
+    out = [rows[0]]
+    for (t, after), (_, before) in zip(rows[1:], rows[:-1], strict=True):
+        instant = datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S")
+        wall = instant + datetime.timedelta(seconds=max(before, after))
+        out.append((wall.strftime("%Y-%m-%d %H:%M:%S"), after))
+    return tuple(out)
+
+
+def local_to_utc(value: SqlParams, tzname: str) -> SqlParams:
+    """Convert a wall-clock datetime in the named zone ``tzname`` to UTC (microseconds kept)."""
+    values = ", ".join(f"('{t}', {-o})" for t, o in local_transitions(tzname))
+    lookup = (
+        f"(SELECT column2 FROM (VALUES {values}) WHERE column1 <= {{v}} "
+        "ORDER BY column1 DESC LIMIT 1)"
+    )
+    return let(
+        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, " + lookup + " || ' seconds') || substr({v}, 20))",
+        v=value,
+    )
+
+
 def utc_to_zone(value: SqlParams, tzname: str | None, conn_tzname: str | None) -> SqlParams:
     """Convert a stored datetime (in ``conn_tzname``, or UTC) to local time in ``tzname``.
 
     Fixed offsets and UTC become a constant modifier; named zones with daylight saving use a
-    correlated lookup in a VALUES table of transitions (see :func:`transitions`). Microseconds
-    are kept. A database TIME_ZONE other than UTC/fixed offset with a named target is refused.
+    correlated lookup in a VALUES table of transitions (see :func:`transitions`); a named
+    database TIME_ZONE is first converted to UTC (:func:`local_to_utc`). Microseconds are kept.
     """
     if tzname is None or tzname == conn_tzname:
         return value
     conn_offset = _fixed_offset(conn_tzname or "UTC")
     if conn_offset is None:
-        raise NotSupportedError(
-            f"Converting datetimes stored in the database TIME_ZONE {conn_tzname!r} to another "
-            "time zone needs Python functions this database does not have. Leave the "
-            "database's TIME_ZONE unset (UTC)."
-        )
+        # Stored in a named database TIME_ZONE: to UTC first (Python's fold=0 rules).
+        assert conn_tzname is not None
+        return utc_to_zone(local_to_utc(value, conn_tzname), tzname, None)
     target = _fixed_offset(tzname)
     sql, params = value
     if target is not None:
@@ -186,7 +213,7 @@ def extract(lookup_type: str, value: SqlParams) -> SqlParams:
     try:
         template = _EXTRACT[lookup_type.lower()]
     except KeyError:
-        raise ValueError(f"Unsupported lookup type: {lookup_type!r}") from None
+        raise DataError(f"Unsupported lookup type: {lookup_type!r}") from None
     return let(template, v=value)
 
 
@@ -222,7 +249,7 @@ def _pick(table: dict[str, str], lookup_type: str) -> str:
     try:
         return table[lookup_type.lower()]
     except KeyError:
-        raise ValueError(f"Unsupported lookup type: {lookup_type!r}") from None
+        raise DataError(f"Unsupported lookup type: {lookup_type!r}") from None
 
 
 def date_trunc(lookup_type: str, value: SqlParams) -> SqlParams:
