@@ -333,3 +333,20 @@ def test_clustering_order_mixed_types_and_streamed_limit(t):
     assert sl == [r for r in expected if "a" < r[0] < "b"]
     rs = t.execute(SimpleStatement("SELECT a, b, c FROM ord WHERE p=1", fetch_size=10))
     assert [(r["a"], r["b"], r["c"]) for r in rs] == expected
+
+
+def test_schema_change_event_reaches_other_clients(cql_target, session):
+    """DDL from one client is pushed (EVENT SCHEMA_CHANGE) to another client's metadata."""
+    other = cql_target.cluster(schema_event_refresh_window=0.1)
+    other.connect()
+    try:
+        session.execute("CREATE TABLE IF NOT EXISTS pushed (k int PRIMARY KEY)")
+        deadline = time.time() + 10
+        seen = False
+        while time.time() < deadline and not seen:
+            ks = other.metadata.keyspaces.get(session.keyspace)
+            seen = ks is not None and "pushed" in ks.tables
+            time.sleep(0.1)
+        assert seen
+    finally:
+        other.shutdown()

@@ -9,22 +9,48 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.expressions import Col
 from django_backend_core.remote_sqlite import compiler as remote
 from django_backend_core.remote_sqlite.compiler import *  # noqa: F403
 
-BIG_INTEGERS = frozenset({"BigIntegerField", "PositiveBigIntegerField", "BigAutoField"})
+#: Integer columns: sqlite3 stores 64-bit values in any of them, a JS double does not.
+BIG_INTEGERS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+
+
+def integer_kind(field: Any) -> str | None:
+    """The field's integer internal type (following foreign keys), or None."""
+    try:
+        kind = field.get_internal_type()
+        if kind in ("ForeignKey", "OneToOneField"):
+            kind = field.target_field.get_internal_type()
+    except Exception:  # noqa: BLE001 - not a plain field
+        return None
+    return kind if kind in BIG_INTEGERS else None
 
 
 def _internal_type(expr: Any) -> str | None:
     try:
-        return expr.output_field.get_internal_type()
+        field = expr.output_field
     except Exception:  # noqa: BLE001 - mixed types etc.: leave the value as it comes
         return None
+    return integer_kind(field) or field.get_internal_type()
 
 
 class DBMSCompilerMixin:
     """Values JSON would corrupt travel as text: BLOBs as ``'x' || hex(...)`` (NULL kept,
-    ``b''`` distinguishable) and 64-bit integers as ``CAST(... AS TEXT)``
+    ``b''`` distinguishable) and integers as ``CAST(... AS TEXT)``
     (a JavaScript number is a double: 2**63-1 would come back rounded)."""
 
     def get_select(self, *args: Any, **kwargs: Any):
@@ -38,8 +64,8 @@ class DBMSCompilerMixin:
                 # hex(NULL) is '': test for NULL, and prefix so b'' stays distinguishable.
                 sql = f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE 'x' || hex({sql}) END"
                 params = (*params, *params)
-            elif kind in BIG_INTEGERS:
-                sql = f"CAST({sql} AS TEXT)"
+            elif kind in BIG_INTEGERS and isinstance(col, Col):
+                sql = f"CAST({sql} AS TEXT)"  # stored columns only: counts etc. stay small
             wrapped.append((col, (sql, params), alias))
         return wrapped, klass_info, annotation_col_map
 

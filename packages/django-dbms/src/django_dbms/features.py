@@ -28,16 +28,6 @@ class DatabaseFeatures(RemoteFeatures):
         failures = set(super().django_test_expected_failures)
         failures.update(
             {
-                # Integers travel as JavaScript numbers (doubles): a non-"Big" integer column
-                # holding a value beyond 2**53 (sqlite3 allows 64 bits in every integer
-                # column) reads back rounded. Big*Field columns are read as text and exact;
-                # writes are always exact (integers are sent as SQL literals).
-                "model_fields.test_autofield.AutoFieldTests.test_backend_range_save",
-                "model_fields.test_autofield.SmallAutoFieldTests.test_backend_range_save",
-                "model_fields.test_integerfield.IntegerFieldTests.test_backend_range_save",
-                "model_fields.test_integerfield.PositiveIntegerFieldTests.test_backend_range_save",
-                "model_fields.test_integerfield.PositiveSmallIntegerFieldTests.test_backend_range_save",
-                "model_fields.test_integerfield.SmallIntegerFieldTests.test_backend_range_save",
                 # A Durable Object binds at most 100 arguments per statement, so bulk_create
                 # batches are smaller than the query counts these tests expect (sqlite3: 999).
                 "bulk_create.tests.BulkCreateTests.test_explicit_batch_size_efficiency",

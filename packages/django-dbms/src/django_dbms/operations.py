@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models.expressions import Col
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
-from .compiler import BIG_INTEGERS
+from .compiler import integer_kind
 
 
 def _unhex(value, expression, connection):
@@ -15,12 +16,15 @@ def _unhex(value, expression, connection):
 
 
 def _int_text(value, expression, connection):
-    """``CAST(bigint AS TEXT)`` back to an exact int (see compiler.py)."""
+    """``CAST(integer AS TEXT)`` back to an exact number (see compiler.py)."""
     if isinstance(value, str):
         try:
             return int(value)
         except ValueError:
-            return value
+            try:
+                return float(value)  # a REAL stored in an integer column stays a REAL
+            except ValueError:
+                return value
     return value
 
 
@@ -42,7 +46,7 @@ class DatabaseOperations(RemoteOperations):
         columns = []
         for field in fields:
             ref = f"{self.quote_name(field.model._meta.db_table)}.{self.quote_name(field.column)}"
-            if field.get_internal_type() in BIG_INTEGERS:
+            if integer_kind(field):
                 ref = f"CAST({ref} AS TEXT)"
             columns.append(ref)
         return "RETURNING " + ", ".join(columns), ()
@@ -55,9 +59,9 @@ class DatabaseOperations(RemoteOperations):
 
     def get_db_converters(self, expression):
         converters = super().get_db_converters(expression)
-        kind = expression.output_field.get_internal_type()
-        if kind == "BinaryField":
+        field = expression.output_field
+        if field.get_internal_type() == "BinaryField":
             converters.insert(0, _unhex)
-        elif kind in BIG_INTEGERS:
+        elif integer_kind(field) and isinstance(expression, Col):
             converters.insert(0, _int_text)
         return converters

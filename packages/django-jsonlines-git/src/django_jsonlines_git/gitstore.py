@@ -19,13 +19,16 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from struct import pack
 
 import git
+from git.index.typ import IndexEntry
 from gitdb.base import IStream
 from gitdb.db import LooseObjectDB
 
 STATE_DIR = "django-jsonlines-git"  # inside .git: never part of the work tree or of commits
 ZERO = "0" * 40
+_U32 = 0xFFFFFFFF
 
 
 class LockTimeout(sqlite3.OperationalError):
@@ -231,13 +234,86 @@ class GitStore:
         os.replace(tmp, self.path / name)
 
     def _refresh_index(self, paths: list[str], entries: dict[str, Entry]) -> None:
-        present = [p for p in paths if p in entries]
-        gone = [p for p in paths if p not in entries]
-        if present:
-            # The blobs exist already: --info-only hashes the files without writing objects.
-            self.repo.git.update_index("--add", "--info-only", "--", *present)
-        if gone:
-            self.repo.git.update_index("--force-remove", "--", *gone)
+        """Point the index entries of `paths` at the new blobs, with the files' stat data.
+
+        In-process through GitPython (no `git update-index` process per commit); extension
+        data (cache-tree etc.) is dropped so git rebuilds it. Indexes GitPython cannot read
+        (v4, split index) fall back to the git command.
+        """
+        try:
+            index = git.IndexFile(self.repo)
+            for name in paths:
+                for stage in (0, 1, 2, 3):
+                    index.entries.pop((name, stage), None)
+                entry = entries.get(name)
+                if entry is not None:
+                    st = os.lstat(self.path / name)
+                    index.entries[(name, 0)] = IndexEntry(
+                        (
+                            entry.mode,
+                            entry.binsha,
+                            0,
+                            name,
+                            pack(">LL", int(st.st_ctime) & _U32, st.st_ctime_ns % 10**9),
+                            pack(">LL", int(st.st_mtime) & _U32, st.st_mtime_ns % 10**9),
+                            st.st_dev & _U32,
+                            st.st_ino & _U32,
+                            st.st_uid,
+                            st.st_gid,
+                            st.st_size & _U32,
+                        )
+                    )
+            index.write(ignore_extension_data=True)
+        except (ValueError, AssertionError, NotImplementedError, IndexError, OSError):
+            present = [p for p in paths if p in entries]
+            gone = [p for p in paths if p not in entries]
+            if present:
+                self.repo.git.update_index("--add", "--info-only", "--", *present)
+            if gone:
+                self.repo.git.update_index("--force-remove", "--", *gone)
+
+    def _update_head(self, new: str, base: str | None, message: str, who: git.Actor) -> None:
+        """Move HEAD (or the branch it names) from `base` to `new`: compare-and-swap through
+        git's own `<ref>.lock` + rename, plus the reflog lines `git update-ref` would write."""
+        head_text = (self.git_dir / "HEAD").read_text().strip()
+        ref = head_text[5:].strip() if head_text.startswith("ref:") else "HEAD"
+        ref_dir = Path(self.repo.common_dir) if ref.startswith("refs/") else self.git_dir
+        target = ref_dir / ref
+        lock = ref_dir / f"{ref}.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise sqlite3.OperationalError(
+                f"{lock} exists: another git process is updating {ref}; retry"
+            ) from None
+        try:
+            current = self.head()
+            if current != base:
+                raise sqlite3.OperationalError(
+                    f"{ref} of {self.path} moved from {base} to {current} outside the lock "
+                    "(a git command ran meanwhile); retry the transaction"
+                )
+            os.write(fd, f"{new}\n".encode())
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(lock, target)
+        finally:
+            if fd != -1:
+                os.close(fd)
+                lock.unlink(missing_ok=True)
+        line = (
+            f"{base or ZERO} {new} {who.name} <{who.email}> {_stamp()}\t"
+            f"{message.splitlines()[0][:200] if message else ''}\n"
+        )
+        logs = [ref_dir / "logs" / ref] + (
+            [self.git_dir / "logs" / "HEAD"] if ref != "HEAD" else []
+        )
+        for log in logs:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(line)
 
     def check_clean(self, name: str, old: Entry | None) -> None:
         """Refuse to overwrite a working file that differs from HEAD (someone edited it)."""
@@ -309,13 +385,10 @@ class GitStore:
             else:
                 self._write_file(name, data)
         try:
-            self.repo.git.update_ref("-m", message.splitlines()[0][:200], "HEAD", new, base or "")
-        except git.GitCommandError as exc:
+            self._update_head(new, base, message, committer)
+        except BaseException:
             self.recover()  # put the work tree back to HEAD
-            raise sqlite3.OperationalError(
-                f"could not move HEAD of {self.path} to the new commit (did someone else commit "
-                f"without the lock?): {exc.stderr.strip()}"
-            ) from None
+            raise
         self._refresh_index(sorted(changes), entries)
         self.journal_path.unlink()
         return new, entries

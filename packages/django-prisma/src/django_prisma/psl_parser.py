@@ -502,6 +502,8 @@ class _Generator:
             enum = self.schema.enums[f.type]
             kw.append(f"max_length={max([len(v) for _, v in enum.values] + [1])}")
             kw.append(f"choices={enum_classes[f.type]}")
+        elif f.type == "Unsupported" and f.unsupported == "interval":
+            cls = "DurationField"  # what `prisma db pull` makes of a Django DurationField
         else:
             cls = _SCALARS.get(f.type, "TextField")
         if f.type == "String" and native_name in ("VarChar", "Char") and native and native.args:
@@ -632,7 +634,7 @@ class _Generator:
             if f.attr("ignore"):
                 body.append(f"# {f.name}: @ignore")
                 continue
-            if f.type == "Unsupported":
+            if f.type == "Unsupported" and f.unsupported != "interval":
                 body.append(f"# {f.name}: Unsupported({f.unsupported!r}) skipped")
                 continue
             if f.type in schema_models(self):

@@ -60,6 +60,7 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.keyspace: str | None = None
+        self.events: set[str] = set()
         self.ready = False
         self.authenticated = server.username is None
 
@@ -119,6 +120,16 @@ class Connection:
             except Exception:  # noqa: BLE001
                 pass
 
+    def push_schema_event(self, change: bytes) -> None:
+        """EVENT SCHEMA_CHANGE to every connection that REGISTERed for it (stream -1)."""
+        body = _string("SCHEMA_CHANGE") + change
+        for conn in list(self.server.connections):
+            if "SCHEMA_CHANGE" in conn.events:
+                try:
+                    conn.send(-1, OP_EVENT, body)
+                except Exception:  # noqa: BLE001 - a closing peer must not fail the DDL
+                    pass
+
     def send(self, stream: int, opcode: int, body: bytes) -> None:
         self.writer.write(HEADER.pack(0x84, 0, stream, opcode, len(body)) + body)
 
@@ -157,6 +168,7 @@ class Connection:
         if not self.authenticated:
             raise ProtocolError("Unexpected message, expecting SASL response message")
         if opcode == OP_REGISTER:
+            self.events = set(P.read_stringlist(f))
             return OP_READY, b""
         if opcode == OP_QUERY:
             query = P.read_longstring(f)
@@ -291,6 +303,7 @@ class Connection:
             )
             if res.target == "TABLE":
                 body += _string(res.name)
+            self.push_schema_event(body[4:])
             return OP_RESULT, body
         if isinstance(res, Rows):
             out = bytearray(struct.pack(">i", 2))

@@ -144,6 +144,18 @@ def local_to_utc(value: SqlParams, tzname: str) -> SqlParams:
     )
 
 
+def shift_seconds(value: SqlParams, seconds: int) -> SqlParams:
+    """``value`` plus a constant number of seconds (microseconds kept)."""
+    if seconds == 0:
+        return value
+    return let(
+        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, "
+        + _seconds_modifier(seconds)
+        + ") || substr({v}, 20))",
+        v=value,
+    )
+
+
 def utc_to_zone(value: SqlParams, tzname: str | None, conn_tzname: str | None) -> SqlParams:
     """Convert a stored datetime (in ``conn_tzname``, or UTC) to local time in ``tzname``.
 
@@ -153,6 +165,12 @@ def utc_to_zone(value: SqlParams, tzname: str | None, conn_tzname: str | None) -
     """
     if tzname is None or tzname == conn_tzname:
         return value
+    m = _OFFSET.match(tzname)
+    if m and not m.group("name"):
+        # Django's rule for a bare offset ("+03:00"): shift, then stay in the database zone.
+        delta = _fixed_offset(tzname)
+        assert delta is not None
+        return shift_seconds(value, int(delta.total_seconds()))
     conn_offset = _fixed_offset(conn_tzname or "UTC")
     if conn_offset is None:
         # Stored in a named database TIME_ZONE: to UTC first (Python's fold=0 rules).
@@ -161,15 +179,7 @@ def utc_to_zone(value: SqlParams, tzname: str | None, conn_tzname: str | None) -
     target = _fixed_offset(tzname)
     sql, params = value
     if target is not None:
-        delta = int((target - conn_offset).total_seconds())
-        if delta == 0:
-            return value
-        return let(
-            "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, "
-            + _seconds_modifier(delta)
-            + ") || substr({v}, 20))",
-            v=value,
-        )
+        return shift_seconds(value, int((target - conn_offset).total_seconds()))
     rows = transitions(tzname)
     shift = int(conn_offset.total_seconds())
     values = ", ".join(f"('{t}', {o - shift})" for t, o in rows)
