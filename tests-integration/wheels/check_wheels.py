@@ -59,13 +59,24 @@ def check(dist_dir: Path) -> list[str]:
             py = venv / "bin" / "python"
             # --find-links lets the backend find the core wheel built in the same run, as PyPI would.
             subprocess.run(
-                [uv, "pip", "install", "-q", "--python", str(py), "--find-links", str(dist_dir),
-                 str(wheel)],
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "-q",
+                    "--python",
+                    str(py),
+                    "--find-links",
+                    str(dist_dir),
+                    str(wheel),
+                ],
                 check=True,
             )
             listing = subprocess.run(
                 [uv, "pip", "list", "--python", str(py), "--format", "json"],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             installed = {_norm(d["name"]) for d in json.loads(listing)}
             foreign_backends = {_norm(d) for d in PACKAGES} - {_norm(dist), "django-backend-core"}
@@ -78,7 +89,9 @@ def check(dist_dir: Path) -> list[str]:
             env = dict(os.environ, DJANGO_SETTINGS_MODULE="")
             probe = subprocess.run(
                 [str(py), "-c", f"import {module}; print({module}.__version__)"],
-                capture_output=True, text=True, env=env,
+                capture_output=True,
+                text=True,
+                env=env,
             )
             if probe.returncode != 0:
                 problems.append(f"{dist}: `import {module}` failed:\n{probe.stderr[-800:]}")
