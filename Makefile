@@ -28,12 +28,11 @@ CONFORMANCE_BACKENDS ?= sqlite3
 PY311_PACKAGES ?= shared/django-backend-core
 SMOKE_DJANGO ?= 5.2.19
 
-BACKEND ?= sqlite3
 SET ?= smoke
 DJANGO ?= 5.2.19
 
 .PHONY: help setup setup-py311 lint test test-core test-packages test-pkg test-py311 \
-        conformance conformance-smoke bench build wheel-check docs demo clean
+        conformance conformance-smoke bench build wheel-check docs demo demo-test clean
 
 help:
 	@echo "make demo | test | conformance BACKEND=x SET=smoke|orm|full | bench BACKEND=x | build | docs"
@@ -81,7 +80,7 @@ test-py311: setup-py311
 	$(PY311) -m pytest -q $(PY311_PACKAGES)
 
 conformance: setup
-	$(PY) tests-integration/django_suite/run.py --backend $(BACKEND) --set $(SET) --django $(DJANGO)
+	$(PY) tests-integration/django_suite/run.py --backend $(or $(BACKEND),sqlite3) --set $(SET) --django $(DJANGO)
 
 conformance-smoke: setup
 	@for b in $(CONFORMANCE_BACKENDS); do \
@@ -90,6 +89,7 @@ conformance-smoke: setup
 	done
 
 bench: setup
+	@test -n "$(BACKEND)" || { echo 'usage: make bench BACKEND=<name>'; exit 2; }
 	$(PY) tests-integration/bench/run.py --backend $(BACKEND)
 
 build: setup
@@ -100,10 +100,14 @@ wheel-check: build
 	$(PY) tests-integration/wheels/check_wheels.py dist
 
 docs: setup
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 demo: setup
-	$(PY) tests-integration/demo/run.py $(if $(filter-out sqlite3,$(BACKEND)),--backend $(BACKEND)) $(if $(SERVE),--serve)
+	$(PY) tests-integration/demo/run.py $(if $(BACKEND),--backend $(BACKEND)) $(if $(SERVE),--serve)
+
+# The reference app's own tests on each backend's local server.
+demo-test: setup
+	$(PY) tests-integration/demo/run.py --test $(if $(BACKEND),--backend $(BACKEND))
 
 test: lint test-core test-packages test-integration-units test-py311 wheel-check docs conformance-smoke
 	@echo "make test: all green"

@@ -158,6 +158,11 @@ def serve(backend: DemoBackend, env: dict[str, str], port: int | None, admin_pw:
         timeout=60,
         name="runserver",
     )
+    try:
+        server.start()
+    except BaseException:  # Ctrl-C or a failed start: never leave runserver behind
+        server.stop()
+        raise
     with server:
         print()
         print(f"The reference blog on {backend.name} is running at {server.url('http', '/')}")

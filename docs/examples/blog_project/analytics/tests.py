@@ -35,13 +35,14 @@ class RollupTests(TestCase):
         )
 
     def test_rolls_up_per_post_and_day_and_marks_views_processed(self):
-        self.views(1, 3)
+        # More than 9 views: ids 10+ must sort after 9 (numeric, not text, ordering).
+        self.views(1, 12)
         self.views(1, 2, days_ago=1)
         self.views(2, 4)
         result = process_analytics()
-        self.assertEqual((result.views, result.created, result.updated), (9, 3, 0))
+        self.assertEqual((result.views, result.created, result.updated), (18, 3, 0))
         today = timezone.localdate()
-        self.assertEqual(DailyPostViews.objects.get(post_id=1, day=today).views, 3)
+        self.assertEqual(DailyPostViews.objects.get(post_id=1, day=today).views, 12)
         self.assertEqual(DailyPostViews.objects.get(post_id=2, day=today).views, 4)
         self.assertFalse(PageView.objects.filter(processed=False).exists())
         # A second run has nothing to do; new views add to the existing rows.

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.utils import debug_transaction
 from django_backend_core import dbapi as Database
 from django_backend_core.remote_sqlite.base import RemoteSQLiteDatabaseWrapper
 from django_backend_core.secrets import Redactor
@@ -149,7 +150,19 @@ class DatabaseWrapper(RemoteSQLiteDatabaseWrapper):
 
     # -- transactions -----------------------------------------------------------------------
     def _start_transaction_under_autocommit(self):
-        self.connection.begin()
+        with debug_transaction(self, "BEGIN"), self.wrap_database_errors:
+            self.connection.begin()
+
+    def _commit(self):
+        # A real COMMIT is sent (the remote base sends none): log it like any backend.
+        if self.connection is not None:
+            with debug_transaction(self, "COMMIT"), self.wrap_database_errors:
+                return self.connection.commit()
+
+    def _rollback(self):
+        if self.connection is not None:
+            with debug_transaction(self, "ROLLBACK"), self.wrap_database_errors:
+                return self.connection.rollback()
 
     def _set_autocommit(self, autocommit):
         """Autocommit off = writes begin a transaction implicitly (sqlite3's legacy mode);

@@ -55,8 +55,11 @@ class DBMSCompilerMixin:
 
     def get_select(self, *args: Any, **kwargs: Any):
         select, klass_info, annotation_col_map = super().get_select(*args, **kwargs)  # type: ignore[misc]
-        if getattr(self.query, "subquery", False):  # type: ignore[attr-defined]
+        query = self.query  # type: ignore[attr-defined]
+        if getattr(query, "subquery", False) or getattr(query, "_dbms_combined_part", False):
             return select, klass_info, annotation_col_map
+        # A compound query orders by column position: its values must keep their type.
+        integers = not query.combinator
         wrapped = []
         for col, (sql, params), alias in select:
             kind = _internal_type(col)
@@ -64,14 +67,22 @@ class DBMSCompilerMixin:
                 # hex(NULL) is '': test for NULL, and prefix so b'' stays distinguishable.
                 sql = f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE 'x' || hex({sql}) END"
                 params = (*params, *params)
-            elif kind in BIG_INTEGERS and isinstance(col, Col):
+            elif integers and kind in BIG_INTEGERS and isinstance(col, Col):
                 sql = f"CAST({sql} AS TEXT)"  # stored columns only: counts etc. stay small
             wrapped.append((col, (sql, params), alias))
         return wrapped, klass_info, annotation_col_map
 
 
 class SQLCompiler(DBMSCompilerMixin, remote.SQLCompiler):
-    pass
+    def get_combinator_sql(self, combinator, all):
+        parts = self.query.combined_queries
+        for part in parts:
+            part._dbms_combined_part = True
+        try:
+            return super().get_combinator_sql(combinator, all)
+        finally:
+            for part in parts:
+                part.__dict__.pop("_dbms_combined_part", None)
 
 
 class SQLInsertCompiler(remote.SQLInsertCompiler):

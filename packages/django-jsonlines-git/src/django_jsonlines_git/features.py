@@ -1,17 +1,23 @@
-"""Django's sqlite3 features, adjusted for a per-connection in-memory copy of a git commit."""
+"""Django's sqlite3 features, adjusted for a per-connection in-memory copy of a git commit.
+
+Everything SQL-level is SQLite's, so the flags, expected failures and skips are the sqlite3
+backend's. The differences are about connections and test databases:
+
+* ``test_db_allows_multiple_connections``: each connection builds its own copy from the
+  repository and sees the others' committed transactions through git (the stock backend says
+  False because its test database is one shared in-memory database).
+* ``can_clone_databases``: a test repository is cloned with a directory copy.
+
+The stock backend's in-memory-only skips do not apply (``is_in_memory_db()`` is False here), so
+this backend runs a few tests that stock sqlite3 skips. No test needs an extra mark so far
+(smoke set on Django 5.2.19: 0 failures).
+"""
 
 from __future__ import annotations
 
 from django.db.backends.sqlite3.features import DatabaseFeatures as SQLiteFeatures
-from django.utils.functional import cached_property
 
 
 class DatabaseFeatures(SQLiteFeatures):
-    # Each connection holds its own copy; committed changes reach the others through git.
     test_db_allows_multiple_connections = True
     can_clone_databases = True
-
-    @cached_property
-    def django_test_skips(self) -> dict[str, set[str]]:
-        skips = dict(super().django_test_skips)
-        return skips

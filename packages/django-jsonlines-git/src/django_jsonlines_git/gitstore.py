@@ -1,8 +1,9 @@
 """The git side: open/init the repository, read trees, commit files crash-safely, lock.
 
 A write goes: blobs, tree and commit objects into the object store (inert until referenced) →
-journal → working files via temp file + rename → ``git update-ref HEAD new old`` (atomic
-compare-and-swap; the commit point) → index refresh → journal removed. HEAD is the truth the
+journal → working files via temp file + rename → HEAD's branch moved through ``<ref>.lock`` +
+rename after checking it still names the old commit (compare-and-swap; the commit point) → index
+refresh → journal removed. HEAD is the truth the
 engines read, so a process killed anywhere leaves the old or the new commit. The journal lets the
 next writer put the working tree and index back in step with HEAD.
 """

@@ -40,7 +40,7 @@ def _readable(expression: Any, sql: str, params: Any) -> tuple[str, Any]:
     if kind == "JSONField":
         return f"({sql})::text", params
     if kind == "DurationField":
-        return f"(EXTRACT(EPOCH FROM ({sql})) * 1000000)::bigint", params
+        return f"({sql})::text", params
     return sql, params
 
 
@@ -56,8 +56,8 @@ class SQLCompiler(_CacheMixin, base.SQLCompiler):
         # instead; JSONField.from_db_value json.loads() it exactly. Subqueries keep jsonb.
         ret, klass_info, annotations = super().get_select(*args, **kwargs)
         # Likewise interval columns cannot be returned at all (UnsupportedNativeDataType):
-        # DurationField values are read as microseconds and converted back by
-        # operations.convert_durationfield_value.
+        # DurationField values are read as interval text and parsed exactly by
+        # wire.parse_interval (operations.get_db_converters).
         if not self.query.subquery:
             ret = [(col, _readable(col, sql, params), alias) for col, (sql, params), alias in ret]
         return ret, klass_info, annotations

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from ._pg import pg
 from .literals import compose
-from .wire import JsonText
+from .wire import JsonText, parse_interval
 
 PGOperations = pg["operations"].DatabaseOperations
 
@@ -48,39 +46,23 @@ class DatabaseOperations(PGOperations):
     def adapt_json_value(self, value: Any, encoder: Any) -> JsonText:
         return JsonText(json.dumps(value, cls=encoder))
 
-    def adapt_datetimefield_value(self, value: Any) -> Any:
-        # Every HTTP request may land on another pooled session whose TimeZone is UTC, so a
-        # naive value (USE_TZ=False) is made explicit in the connection's time zone, which is
-        # what Django's postgresql backend achieves with SET TIME ZONE.
-        if value is None or hasattr(value, "resolve_expression"):
-            return value
-        if timezone.is_naive(value) and not settings.USE_TZ:
-            value = value.replace(tzinfo=zoneinfo.ZoneInfo(self.connection.timezone_name))
-        return value
-
-    def _convert_sql_to_tz(self, sql: str, params: Any, tzname: str | None) -> Any:
-        # With USE_TZ=False Django's postgresql backend relies on the session time zone;
-        # sessions here are pooled and UTC, so convert explicitly.
-        if not settings.USE_TZ:
-            tzname = self.connection.timezone_name
-            return f"{sql} AT TIME ZONE %s", (*params, self._prepare_tzname_delta(tzname))
-        return super()._convert_sql_to_tz(sql, params, tzname)
-
     def get_db_converters(self, expression: Any) -> list[Any]:
         converters = super().get_db_converters(expression)
         if expression.output_field.get_internal_type() == "DurationField":
-            converters.append(self._duration_from_microseconds)
+            converters.append(self._duration_from_text)
         if not settings.USE_TZ and expression.output_field.get_internal_type() == "DateTimeField":
             converters.append(self._naive_in_connection_tz)
         return converters
 
-    def _duration_from_microseconds(self, value: Any, expression: Any, connection: Any) -> Any:
-        if isinstance(value, int):
-            return datetime.timedelta(microseconds=value)
+    def _duration_from_text(self, value: Any, expression: Any, connection: Any) -> Any:
+        if isinstance(value, str):
+            return parse_interval(value)
         return value
 
     def _naive_in_connection_tz(self, value: Any, expression: Any, connection: Any) -> Any:
+        # USE_TZ=False: requests run in pooled sessions whose TimeZone is UTC (there is no
+        # per-connection SET TIME ZONE over HTTP), so naive datetimes are stored and read as
+        # UTC wall-clock time; the engine renders every timestamp with "+00:00".
         if value is not None and getattr(value, "tzinfo", None) is not None:
-            tz = zoneinfo.ZoneInfo(self.connection.timezone_name)
-            value = value.astimezone(tz).replace(tzinfo=None)
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
         return value

@@ -22,6 +22,7 @@ from typing import Any
 __all__ = [
     "JsonText",
     "add_casts",
+    "parse_interval",
     "decode_rows",
     "decode_value",
     "encode_args",
@@ -162,6 +163,32 @@ def add_casts(sql: str, params: Sequence[Any]) -> str:
     if code:
         out.append(_PLACEHOLDER.sub(repl, "".join(code)))
     return "".join(out)
+
+
+_INTERVAL = re.compile(
+    r"^(?:(?P<years>[+-]?\d+) years? ?)?(?:(?P<months>[+-]?\d+) mons? ?)?"
+    r"(?:(?P<days>[+-]?\d+) days? ?)?"
+    r"(?:(?P<sign>[+-])?(?P<h>\d+):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d{1,6}))?)?$"
+)
+
+
+def parse_interval(text: str) -> datetime.timedelta:
+    """Parse PostgreSQL interval output (IntervalStyle ``postgres``), exactly.
+
+    Months count 30 days and years 365.25 days, as EXTRACT(EPOCH FROM interval) does.
+    """
+    m = _INTERVAL.match(text.strip())
+    if m is None:
+        raise ValueError(f"unrecognised interval {text!r}")
+    g = m.groupdict()
+    years, months, days = (int(g[k] or 0) for k in ("years", "months", "days"))
+    micros = 0
+    if g["h"] is not None:
+        micros = ((int(g["h"]) * 60 + int(g["m"])) * 60 + int(g["s"])) * 1_000_000
+        micros += int((g["f"] or "0").ljust(6, "0"))
+        if g["sign"] == "-":
+            micros = -micros
+    return datetime.timedelta(days=days + months * 30 + years * 365.25, microseconds=micros)
 
 
 def _datetime(text: str) -> datetime.datetime:

@@ -96,6 +96,27 @@ for bad in (lambda: list(qs.filter(name__regex="a.")),
         assert "Python" in str(exc) or "REGEXP" in str(exc), exc
     else:
         raise AssertionError("expected NotSupportedError")
+# Chained datetime arithmetic stays within SQLite's parser depth.
+chain = Event.objects.filter(pk=1)
+for delta in (dt.timedelta(seconds=-30), dt.timedelta(minutes=-30), dt.timedelta(hours=-2),
+              dt.timedelta(days=-2), dt.timedelta(microseconds=-30)):
+    chain = chain.annotate(c=F("at") + delta) if "c" not in chain.query.annotations else \
+        chain.annotate(c2=F("c") + delta).annotate(c=F("c2"))
+Event.objects.filter(pk=1).update(at=chain.values("c"))
+assert Event.objects.get(pk=1).at == at - dt.timedelta(days=2, hours=2, minutes=30, seconds=30,
+                                                      microseconds=30)
+# Functions over decimals compare numerically (the stock CAST(... AS NUMERIC) is kept).
+from django.test.utils import register_lookup
+class Price(models.Model):
+    amount = models.DecimalField(max_digits=6, decimal_places=2)
+    class Meta: app_label = "t"
+with connection.schema_editor() as ed:
+    ed.create_model(Price)
+Price.objects.create(amount="3.12")
+Price.objects.create(amount="1.25")
+with register_lookup(models.DecimalField, Fn.Ceil):
+    assert list(Price.objects.filter(amount__ceil__gt=3).values_list("amount", flat=True)) == [
+        __import__("decimal").Decimal("3.12")]
 # A table rebuild with a referencing row and enforced foreign keys, one batch.
 old = Parent._meta.get_field("name")
 new = models.CharField(max_length=20, null=True)

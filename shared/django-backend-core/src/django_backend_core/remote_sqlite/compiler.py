@@ -143,6 +143,18 @@ def _duration(node, comp, conn):
         raise DatabaseError(f"Invalid connector for timedelta: {node.connector}.")
     lt = _internal_type(node.lhs)
     rt = _internal_type(node.rhs)
+    if lt == "DateTimeField" and rt == "DurationField":
+        # ((t + d1) - d2) + d3 == t + (d1 - d2 + d3) exactly for datetimes: one expression
+        # instead of nested ones (SQLite's parser depth is limited).
+        base, terms = _datetime_chain(node)
+        sql_parts, params = [], []
+        for connector, duration in terms:
+            d_sql, d_params = node.compile(duration, comp, conn)
+            sql_parts.append(f"{connector} ({d_sql})")
+            params.extend(d_params)
+        b_sql, b_params = comp.compile(base)
+        total = ("(0 " + " ".join(sql_parts) + ")", tuple(params))
+        return S.temporal_add("DateTimeField", (b_sql, tuple(b_params)), total, "+")
     if lt == "DurationField" and rt == "DurationField":
         return f"({lhs[0]} {node.connector} {rhs[0]})", (*lhs[1], *rhs[1])
     if lt == "DurationField":
@@ -150,6 +162,20 @@ def _duration(node, comp, conn):
             return "NULL", ()  # timedelta - datetime is a TypeError -> NULL in the stock backend
         return S.temporal_add(rt or "DateTimeField", rhs, lhs, "+")
     return S.temporal_add(lt or "DateTimeField", lhs, rhs, node.connector)
+
+
+def _datetime_chain(node: Any) -> tuple[Any, list[tuple[str, Any]]]:
+    """Unwind ``((t ± d1) ± d2) ...`` on a DateTimeField into ``t`` and its signed durations."""
+    terms = []
+    while (
+        isinstance(node, DurationExpression)
+        and node.connector in (Combinable.ADD, Combinable.SUB)
+        and _internal_type(node.lhs) == "DateTimeField"
+        and _internal_type(node.rhs) == "DurationField"
+    ):
+        terms.append((node.connector, node.rhs))
+        node = node.lhs
+    return node, terms[::-1]
 
 
 def _internal_type(expr: Any) -> str | None:

@@ -139,7 +139,9 @@ def local_to_utc(value: SqlParams, tzname: str) -> SqlParams:
         "ORDER BY column1 DESC LIMIT 1)"
     )
     return let(
-        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, " + lookup + " || ' seconds') || substr({v}, 20))",
+        "(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {v}, "
+        + lookup
+        + " || ' seconds') || substr({v}, 20))",
         v=value,
     )
 
@@ -351,8 +353,21 @@ def temporal_add(kind: str, temporal: SqlParams, duration: SqlParams, sign: str)
             t=temporal,
             d=duration,
         )
-    total = let(f"({_EPOCH_US} + {dur})", v=temporal, d=duration)
-    return let(_from_epoch_us("{x}"), x=total)
+    # One correlated subquery at most (nested temporal arithmetic must stay within SQLite's
+    # parser depth): the seconds go through a strftime() modifier, the microseconds are
+    # carried by hand.
+    micro = (
+        "(CASE WHEN substr({t}, 20, 1) = '.' THEN CAST(substr(substr({t}, 21) || '000000', "
+        f"1, 6) AS INTEGER) ELSE 0 END + {dur})"
+    )
+    mod = f"((({micro} %% 1000000) + 1000000) %% 1000000)"
+    seconds = f"(({micro} - {mod}) / 1000000)"
+    return let(
+        f"(strftime('%%Y-%%m-%%d %%H:%%M:%%S', {{t}}, {seconds} || ' seconds') || "
+        f"CASE WHEN {mod} = 0 THEN '' ELSE '.' || printf('%%06d', {mod}) END)",
+        t=temporal,
+        d=duration,
+    )
 
 
 # --- text and math ------------------------------------------------------------------------------
