@@ -34,8 +34,8 @@ class DatabaseOperations(RemoteOperations):
 
         INSERTs are built for all rows at once: the D1 cursor inlines integers and, past 100
         parameters, the other values as literals, and splits statements longer than 100 KB into
-        one batch request. Other bulk statements (in_bulk, bulk_update, deletes) get at most
-        100 parameters.
+        one batch request. Single-field lists (in_bulk, deletes) take 500 values like the stock
+        backend; other bulk statements (bulk_update) get at most 100 parameters.
         """
         if not fields:
             return len(objs)
@@ -43,6 +43,10 @@ class DatabaseOperations(RemoteOperations):
             # QuerySet.bulk_create: one compiled INSERT; D1Cursor packs it into as few
             # <=100 KB statements as possible, all in one batch request.
             return max(1, min(len(objs), BULK_INSERT_ROWS))
+        if len(fields) == 1:
+            # Primary-key lists (deletes, in_bulk): integers are inlined and other values are
+            # inlined past 100 parameters, so the stock sqlite3 size fits in 100 KB.
+            return 500
         return max(1, MAX_PARAMS // len(fields))
 
     def get_db_converters(self, expression):

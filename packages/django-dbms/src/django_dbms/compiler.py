@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.expressions import Col
 from django_backend_core.remote_sqlite import compiler as remote
 from django_backend_core.remote_sqlite.compiler import *  # noqa: F403
 
@@ -49,17 +48,17 @@ def _internal_type(expr: Any) -> str | None:
 
 
 class DBMSCompilerMixin:
-    """Values JSON would corrupt travel as text: BLOBs as ``'x' || hex(...)`` (NULL kept,
-    ``b''`` distinguishable) and integers as ``CAST(... AS TEXT)``
-    (a JavaScript number is a double: 2**63-1 would come back rounded)."""
+    """BLOBs travel as ``'x' || hex(...)`` (NULL kept, ``b''`` distinguishable; the prefix and
+    upper-case hex keep byte order, so ORDER BY by position still sorts the same).
+
+    Integers are NOT cast to text here: Django orders and groups by select-list position, and
+    text would sort differently. Integer RETURNING columns are cast (operations.py)."""
 
     def get_select(self, *args: Any, **kwargs: Any):
         select, klass_info, annotation_col_map = super().get_select(*args, **kwargs)  # type: ignore[misc]
         query = self.query  # type: ignore[attr-defined]
         if getattr(query, "subquery", False) or getattr(query, "_dbms_combined_part", False):
             return select, klass_info, annotation_col_map
-        # A compound query orders by column position: its values must keep their type.
-        integers = not query.combinator
         wrapped = []
         for col, (sql, params), alias in select:
             kind = _internal_type(col)
@@ -67,8 +66,6 @@ class DBMSCompilerMixin:
                 # hex(NULL) is '': test for NULL, and prefix so b'' stays distinguishable.
                 sql = f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE 'x' || hex({sql}) END"
                 params = (*params, *params)
-            elif integers and kind in BIG_INTEGERS and isinstance(col, Col):
-                sql = f"CAST({sql} AS TEXT)"  # stored columns only: counts etc. stay small
             wrapped.append((col, (sql, params), alias))
         return wrapped, klass_info, annotation_col_map
 

@@ -28,6 +28,18 @@ class DatabaseFeatures(RemoteFeatures):
         failures = set(super().django_test_expected_failures)
         failures.update(
             {
+                # Integers travel as JavaScript numbers (doubles): a stored value beyond 2**53
+                # reads back rounded (9223372036854775807 as 9223372036854775808). Writes are
+                # exact (SQL literals), and so are keys returned by INSERT ... RETURNING.
+                # (unittest marks the shared test function, so only tests that fail in every
+                # class are listed; the 64-bit variants of test_documented_range and
+                # test_backend_range_max_value_lookups fail unlisted.)
+                "model_fields.test_integerfield.IntegerFieldTests.test_backend_range_save",
+                "serializers.test_data.SerializerDataTests.test_json_serializer",
+                "serializers.test_data.SerializerDataTests.test_jsonl_serializer",
+                "serializers.test_data.SerializerDataTests.test_python_serializer",
+                "serializers.test_data.SerializerDataTests.test_xml_serializer",
+                "serializers.test_data.SerializerDataTests.test_yaml_serializer",
                 # These assert the RETURNING clause's text; integer columns are returned as
                 # CAST(... AS TEXT) so 64-bit values survive JSON (JavaScript numbers).
                 "queries.test_db_returning.ReturningValuesTests.test_insert_returning",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models.expressions import Col
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
 from .compiler import integer_kind
@@ -62,6 +61,6 @@ class DatabaseOperations(RemoteOperations):
         field = expression.output_field
         if field.get_internal_type() == "BinaryField":
             converters.insert(0, _unhex)
-        elif integer_kind(field) and isinstance(expression, Col):
-            converters.insert(0, _int_text)
+        elif integer_kind(field):
+            converters.insert(0, _int_text)  # RETURNING values (operations._returning)
         return converters

@@ -227,11 +227,11 @@ class GitStore:
         return self.loose.store(IStream(kind, len(data), io.BytesIO(data))).binsha
 
     def _write_file(self, name: str, data: bytes) -> None:
+        # No fsync: the working tree is a checkout of HEAD that recover() can always redo; the
+        # commit's durability is that of its git objects and ref.
         tmp = self.path / f".{name}.jlg-tmp"
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, self.path / name)
 
     def _refresh_index(self, paths: list[str], entries: dict[str, Entry]) -> None:

@@ -196,8 +196,8 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         return Database.Connection(transport, placeholder="dollar", dialect="postgres")
 
     def init_connection_state(self) -> None:
-        # No session state to set: each HTTP request may use another pooled session, so the
-        # time zone is handled in SQL (operations._convert_sql_to_tz) instead of SET TIME ZONE.
+        # No session state to set: each HTTP request may use another pooled session (UTC), so
+        # there is no SET TIME ZONE; see operations._naive_in_connection_tz for USE_TZ=False.
         super().init_connection_state()
 
     def create_cursor(self, name: str | None = None) -> Any:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.sql import compiler as base
-
 from ._pg import pg
 
 _pgc = pg["compiler"]
@@ -49,7 +47,7 @@ def _connect(compiler: Any) -> bool:
     return True
 
 
-class SQLCompiler(_CacheMixin, base.SQLCompiler):
+class SQLCompiler(_CacheMixin, _pgc.SQLCompiler):
     def get_select(self, *args: Any, **kwargs: Any) -> Any:
         # The executor parses json columns into JavaScript values, so integers beyond 2**53
         # would come back rounded (measured). Top-level selects read JSONField as text
@@ -67,13 +65,13 @@ class SQLInsertCompiler(_pgc.SQLInsertCompiler):
     pass
 
 
-class SQLDeleteCompiler(base.SQLDeleteCompiler):
+class SQLDeleteCompiler(_pgc.SQLDeleteCompiler):
     pass
 
 
-class SQLUpdateCompiler(base.SQLUpdateCompiler):
+class SQLUpdateCompiler(_pgc.SQLUpdateCompiler):
     pass
 
 
-class SQLAggregateCompiler(_CacheMixin, base.SQLAggregateCompiler):
+class SQLAggregateCompiler(_CacheMixin, _pgc.SQLAggregateCompiler):
     pass
