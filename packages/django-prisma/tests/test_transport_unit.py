@@ -263,11 +263,11 @@ def test_typed_parameters_get_casts_outside_literals():
     sql = "SELECT $1, '$2', \"c$3\" -- $4\n FROM t WHERE a = $5 AND b = $6::text AND c = $7"
     out = add_casts(sql, [1, 2, 3, 4, datetime.date(2020, 1, 1), 5, "str"])
     assert out == (
-        "SELECT $1::int8, '$2', \"c$3\" -- $4\n FROM t WHERE a = $5::date AND b = $6::text AND c = $7"
+        "SELECT $1::int4, '$2', \"c$3\" -- $4\n FROM t WHERE a = $5::date AND b = $6::text AND c = $7"
     )
     t, rec = make([(200, QUERY_OK, {})])
     t.execute(Statement("SELECT $1 + $2", [1, decimal.Decimal("1.5")]))
     assert (
         json.loads(rec.requests[0].content)["plan"]["args"]["sql"]
-        == "SELECT $1::int8 + $2::numeric"
+        == "SELECT $1::int4 + $2::numeric"
     )

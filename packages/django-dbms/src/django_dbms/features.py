@@ -21,7 +21,20 @@ class DatabaseFeatures(RemoteFeatures):
 
     @cached_property
     def django_test_skips(self):
-        return dict(super().django_test_skips)
+        skips = dict(super().django_test_skips)
+        # Skips, not expected failures: unittest's expectedFailure marks the shared test
+        # function, which would also mark the integer classes where these tests pass.
+        skips[
+            "Integers travel as JavaScript numbers (doubles): a stored 64-bit value beyond "
+            "2**53 reads back rounded (writes and INSERT ... RETURNING are exact)."
+        ] = {
+            "model_fields.test_autofield.AutoFieldTests.test_backend_range_max_value_lookups",
+            "model_fields.test_autofield.BigAutoFieldTests.test_backend_range_max_value_lookups",
+            "model_fields.test_autofield.SmallAutoFieldTests.test_backend_range_max_value_lookups",
+            "model_fields.test_integerfield.BigIntegerFieldTests.test_documented_range",
+            "model_fields.test_integerfield.PositiveBigIntegerFieldTests.test_documented_range",
+        }
+        return skips
 
     @cached_property
     def django_test_expected_failures(self):

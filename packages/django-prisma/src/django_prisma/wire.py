@@ -113,6 +113,10 @@ def sql_type(value: Any) -> str | None:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
+        # The smallest of int4/int8/numeric, as psycopg picks: int4 keeps calls such as
+        # substring(text, int) and jsonb -> int resolvable (there is no int8 overload).
+        if -(2**31) <= value < 2**31:
+            return "int4"
         return "int8" if -(2**63) <= value < 2**63 else "numeric"
     if isinstance(value, float):
         return "float8"
