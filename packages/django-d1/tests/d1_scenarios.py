@@ -161,6 +161,59 @@ def scenario_bulk():
     print("bulk_create requests:", cost["requests"], file=sys.stderr)
 
 
+def scenario_bulk_update():
+    """bulk_update sends as few <=100 KB statements as the values allow (not 100 params each)."""
+    import math
+
+    from django.db.models import F
+
+    setup_schema()
+    Thing.objects.bulk_create([Thing(label=f"row {i}", big=i) for i in range(3000)])
+    things = list(Thing.objects.order_by("pk"))
+    for t in things:
+        t.label = f"it's row {t.big}"
+        t.ratio = t.big / 4
+        t.data = {"n": t.big, "s": "o'k"}
+    before = metrics().snapshot()
+    assert Thing.objects.bulk_update(things, ["label", "ratio", "data"]) == 3000
+    cost = metrics().since(before)
+    # The stock size (100 params / 5 fields) would take 150 requests.
+    assert cost["requests"] <= 10, cost
+    assert cost["bytes_sent"] / cost["requests"] > 40_000, cost  # statements filled near 100 KB
+    assert cost["statements"] == cost["requests"], cost
+    got = {t.pk: t for t in Thing.objects.all()}
+    for t in things:
+        row = got[t.pk]
+        assert (row.label, row.ratio, row.data) == (t.label, t.ratio, t.data), row.pk
+    # Long values: the statement size, not the parameter count, limits the batch.
+    big = things[:300]
+    for t in big:
+        t.label = "x'" * 1500 + str(t.pk)
+    before = metrics().snapshot()
+    assert Thing.objects.bulk_update(big, ["label"]) == 300
+    cost = metrics().since(before)
+    total = sum(len(t.label) + t.label.count("'") for t in big)
+    assert math.ceil(total / 100_000) <= cost["requests"] <= math.ceil(total / 50_000), cost
+    # Short values first, long ones last: every equal slice Django cuts must fit, not only
+    # the first one (a size taken from the first objects would overflow the last slices).
+    for i, t in enumerate(big):
+        t.label = f"short {i}" if i < 250 else "y'" * 3000 + str(i)
+    assert Thing.objects.bulk_update(big, ["label"]) == 300
+    assert all(got == t.label for got, t in zip(
+        Thing.objects.filter(pk__in=[t.pk for t in big]).order_by("pk")
+        .values_list("label", flat=True), big, strict=True))  # fmt: skip
+    # Expressions are compiled in; an explicit batch_size still wins.
+    for t in things[:10]:
+        t.big = F("big") + 1
+    before = metrics().snapshot()
+    assert Thing.objects.bulk_update(things[:10], ["big"], batch_size=4) == 10
+    assert metrics().since(before)["requests"] == 3
+    assert list(Thing.objects.order_by("pk").values_list("big", flat=True)[:11]) == [
+        *range(1, 11),
+        10,
+    ]
+
+
 def scenario_batch():
     setup_schema()
     Author.objects.create(name="ann")

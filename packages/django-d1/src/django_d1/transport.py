@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 from collections.abc import Sequence
 from typing import Any
 
+import httpcore
 import httpx
 from django_backend_core import dbapi
 from django_backend_core.errors import SQLITE_RULES, ErrorMapper, Rule
@@ -63,7 +65,8 @@ class D1Transport:
         self.metrics = RoundTrips()
         self.timeout = timeout
         self.client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), http2=False
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=_http_transport(),
         )
         # Built once: each request is sent with client.send(), skipping per-call URL and
         # header merging (the point read should cost little more than the raw POST).
@@ -217,6 +220,82 @@ class D1Transport:
                 )
             )
         return out
+
+
+def _http_transport() -> httpx.HTTPTransport:
+    """httpx's transport with TCP_NODELAY and one write per request.
+
+    httpcore writes the request head and body separately; without TCP_NODELAY, Nagle holds
+    the body back until the head is acknowledged (a round trip, plus the peer's delayed ACK).
+    Each extra write also wakes the peer once more. The coalescing stream sends both in one
+    write. httpx's own retries stay off: ``D1Transport`` retries with write-safety rules.
+    """
+    transport = httpx.HTTPTransport(http1=True, http2=False, retries=0, socket_options=[NODELAY])
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend):  # httpcore 1.x; else plain writes
+        pool._network_backend = CoalescingBackend(backend)  # type: ignore[union-attr]
+    return transport
+
+
+NODELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class CoalescingBackend(httpcore.NetworkBackend):
+    """Wraps httpcore's backend so that its streams send each request in one write."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self.backend = backend
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self.backend.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        return CoalescingStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        stream = self.backend.connect_unix_socket(
+            path, timeout=timeout, socket_options=socket_options
+        )
+        return CoalescingStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self.backend.sleep(seconds)
+
+
+class CoalescingStream(httpcore.NetworkStream):
+    """Buffers writes until the next read (HTTP/1.1: the request is complete by then)."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self.stream = stream
+        self.pending: list[bytes] = []
+        self.write_timeout: float | None = None
+
+    def flush(self) -> None:
+        if self.pending:
+            data = b"".join(self.pending)
+            self.pending.clear()
+            self.stream.write(data, timeout=self.write_timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if buffer:
+            self.pending.append(buffer)
+            self.write_timeout = timeout
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.flush()
+        return self.stream.read(max_bytes, timeout=timeout)
+
+    def close(self) -> None:
+        self.pending.clear()
+        self.stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        self.flush()
+        return CoalescingStream(self.stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.stream.get_extra_info(info)
 
 
 _RETURNING_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.I)

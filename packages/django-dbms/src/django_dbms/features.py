@@ -80,17 +80,14 @@ class DatabaseFeatures(RemoteFeatures):
                 "db_functions.text.test_sha512.SHA512Tests.test_basic",
                 "db_functions.text.test_sha512.SHA512Tests.test_transform",
                 "backends.sqlite.tests.Tests.test_regexp_function",
-                # Converting out of a database TIME_ZONE with daylight saving needs Python
-                # (NotSupportedError); a raw cursor gets TIMESTAMP columns as text because the
-                # reply carries no declared types (sqlite3's detect_types).
-                "timezones.tests.NewDatabaseTests.test_query_convert_timezones",
+                # A raw cursor gets TIMESTAMP columns as text: the reply carries no declared
+                # types (sqlite3's detect_types).
                 "timezones.tests.LegacyDatabaseTests.test_cursor_execute_returns_naive_datetime",
                 "timezones.tests.NewDatabaseTests.test_cursor_execute_returns_naive_datetime",
                 # The Worker's begin is one lock for the whole database: sqlite3's
                 # OPTIONS["transaction_mode"] (BEGIN DEFERRED/IMMEDIATE/EXCLUSIVE) does not
                 # apply, and a second connection waits for the first one's transaction
                 # (then gets a clear error) instead of working concurrently.
-                "backends.sqlite.tests.TestTransactionMode.test_default_transaction_mode",
                 "backends.sqlite.tests.TestTransactionMode.test_invalid_transaction_mode",
                 "backends.sqlite.tests.TestTransactionMode.test_valid_transaction_modes",
                 "delete_regress.tests.DeleteLockingTest.test_concurrent_delete",
