@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_backend_core.secrets import reveal
+
 from ._pg import pg
+from .transport import parse_url
 
 PGCreation = pg["creation"].DatabaseCreation
 
@@ -18,6 +21,21 @@ PGCreation = pg["creation"].DatabaseCreation
 class DatabaseCreation(PGCreation):
     def _get_test_db_name(self) -> str:
         return self.connection.settings_dict["NAME"] or "prisma"
+
+    def test_db_signature(self) -> tuple[str, ...]:
+        """Identify the test database by its endpoint (never its API key).
+
+        Django treats aliases with equal signatures as one test database; without the endpoint
+        two aliases on different Prisma servers would look the same and the second would never
+        get its tables.
+        """
+        sd = self.connection.settings_dict
+        url = reveal((sd.get("TEST") or {}).get("URL") or sd.get("URL")) or ""
+        try:
+            endpoint = parse_url(url)[0] if url else ""
+        except ValueError:
+            endpoint = ""
+        return (endpoint, sd["ENGINE"], self._get_test_db_name())
 
     def _create_test_db(self, verbosity: int, autoclobber: bool, keepdb: bool = False) -> str:
         test_url = self.connection.settings_dict.get("TEST", {}).get("URL")
