@@ -38,7 +38,7 @@ def test_kill_9_during_writes(migrated: Path) -> None:
     done, kills = 0, 0
     while done < target:
         proc = subprocess.Popen(
-            [sys.executable, str(HERE / "worker.py"), "loop", str(target - done)],
+            [sys.executable, str(HERE / "worker.py"), "loop", str(target - done + 200)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -15,7 +15,12 @@ from django.db.backends.base.creation import BaseDatabaseCreation
 class DatabaseCreation(BaseDatabaseCreation):
     def _get_test_db_name(self) -> str:
         name = self.connection.settings_dict["TEST"]["NAME"]
-        real = Path(self.connection.settings_dict["NAME"])
+        real_name = self.connection.settings_dict["NAME"]
+        if not real_name:
+            if name:
+                return str(name)
+            raise ImproperlyConfigured(f"DATABASES[{self.connection.alias!r}] has no NAME")
+        real = Path(real_name)
         test = Path(name) if name else real.parent / f"test_{real.name}"
         if test.resolve() == real.resolve():
             raise ImproperlyConfigured(
@@ -59,7 +64,8 @@ class DatabaseCreation(BaseDatabaseCreation):
 
     def get_test_db_clone_settings(self, suffix: str) -> dict[str, Any]:
         orig = self.connection.settings_dict
-        return {**orig, "NAME": f"{orig['NAME']}_{suffix}"}
+        root, ext = os.path.splitext(str(orig["NAME"]))  # sqlite3's naming: test_1.sqlite3
+        return {**orig, "NAME": f"{root}_{suffix}{ext}"}
 
     def _clone_test_db(self, suffix: str, verbosity: int, keepdb: bool = False) -> None:
         source = self.connection.settings_dict["NAME"]
@@ -71,4 +77,4 @@ class DatabaseCreation(BaseDatabaseCreation):
         shutil.copytree(source, target, symlinks=True)
 
     def test_db_signature(self) -> tuple[Any, ...]:
-        return (self.connection.settings_dict["ENGINE"], self._get_test_db_name())
+        return (self.connection.settings_dict["NAME"], self._get_test_db_name())
