@@ -214,6 +214,38 @@ def scenario_bulk_update():
     ]
 
 
+def scenario_drop_related():
+    """Dropping related tables in a schema editor works although foreign keys stay on."""
+    setup_schema()
+    a = Author.objects.create(name="ann")
+    Thing.objects.create(author=a, label="x")
+    before = metrics().snapshot()
+    with connection.schema_editor() as editor:
+        editor.delete_model(Author)  # alone, this DROP would violate Thing's foreign key
+        editor.delete_model(Thing)
+        assert metrics().since(before)["requests"] == 0  # waiting for the next statement
+    assert metrics().since(before)["statements"] >= 3  # PRAGMA + both DROPs, one batch
+    assert not {"d1t_author", "d1t_thing"} & set(connection.introspection.table_names())
+    # A read in between sends the waiting drop first: it sees the table gone.
+    setup_schema()
+    with connection.schema_editor() as editor:
+        editor.delete_model(Thing)
+        assert "d1t_thing" not in connection.introspection.table_names()
+        editor.delete_model(Author)
+    assert not {"d1t_author", "d1t_thing"} & set(connection.introspection.table_names())
+    # Dropping only the referenced table still fails: D1 keeps foreign keys on.
+    setup_schema()
+    Thing.objects.create(author=Author.objects.create(name="bob"))
+    try:
+        with connection.schema_editor() as editor:
+            editor.delete_model(Author)
+    except IntegrityError:
+        pass
+    else:
+        raise AssertionError("expected IntegrityError")
+    assert "d1t_author" in connection.introspection.table_names()
+
+
 def scenario_batch():
     setup_schema()
     Author.objects.create(name="ann")

@@ -35,7 +35,17 @@ def run(scenario: str, endpoint) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     "scenario",
-    ["types", "bulk", "bulk_update", "batch", "schema", "errors", "test_safety", "dbshell"],
+    [
+        "types",
+        "bulk",
+        "bulk_update",
+        "drop_related",
+        "batch",
+        "schema",
+        "errors",
+        "test_safety",
+        "dbshell",
+    ],
 )
 def test_scenario(scenario, d1_endpoint):
     if scenario == "errors" and not d1_endpoint.local and not os.environ.get("D1_TOKEN"):

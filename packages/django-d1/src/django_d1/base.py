@@ -68,6 +68,7 @@ class DatabaseWrapper(RemoteSQLiteDatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
 
     max_query_params = 100
+    defer_schema_drops = True
     max_statement_bytes = 100_000
     sqlite_version = (3, 45, 0)
 

@@ -27,6 +27,7 @@ from .schema import DatabaseSchemaEditor
 
 _LEADING = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
 _READ_KEYWORDS = ("SELECT", "WITH", "VALUES", "EXPLAIN")
+_DROP_TABLE = re.compile(r"^\s*DROP\s+TABLE\b", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 
 
@@ -53,15 +54,38 @@ class QueueingTransport:
         self.inner = inner
         self.metrics = getattr(inner, "metrics", None)
         self.queued: list[Statement] | None = None
+        #: Inside a schema editor of a store whose foreign keys cannot be disabled: DROP TABLE
+        #: statements wait here and go out together (see :meth:`flush_drops`).
+        self.deferred_drops: list[Statement] | None = None
 
     def execute(self, stmt: Statement) -> Result:
         if self.queued is None:
+            if self.deferred_drops is not None:
+                if _DROP_TABLE.match(stmt.sql):
+                    self.deferred_drops.append(stmt)
+                    return Result(rowcount=-1)
+                self.flush_drops()
             return self.inner.execute(stmt)
         self._queue([stmt])
         return Result(rowcount=-1)
 
+    def flush_drops(self) -> None:
+        """Send the waiting DROP TABLEs as one batch with deferred foreign keys.
+
+        Dropping a referenced table alone fails (its implicit DELETE violates the referencing
+        rows' keys); dropping parent and children in one batch with ``defer_foreign_keys``
+        leaves no violation at its end. Any other statement sends the waiting drops first, so
+        order and visibility are those of immediate execution.
+        """
+        drops = self.deferred_drops
+        if drops:
+            self.deferred_drops = []
+            self.inner.batch([Statement("PRAGMA defer_foreign_keys = on", []), *drops])
+
     def batch(self, stmts: Sequence[Statement]) -> list[Result]:
         if self.queued is None:
+            if self.deferred_drops:
+                self.flush_drops()
             return self.inner.batch(stmts)
         self._queue(stmts)
         return [Result(rowcount=-1) for _ in stmts]
@@ -103,6 +127,9 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
     max_statement_bytes: int | None = None
     #: Placeholder style of the transport.
     placeholder = "qmark"
+    #: Stores without transactions whose foreign keys cannot be disabled: schema editors send
+    #: consecutive DROP TABLEs as one batch (dropping related tables one by one fails).
+    defer_schema_drops = False
 
     operators = {
         k: v for k, v in SQLiteDatabaseWrapper.operators.items() if k not in ("regex", "iregex")
@@ -213,7 +240,7 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
         transport.queued = None
         if queued:
             with self.wrap_database_errors:
-                transport.inner.batch(queued)
+                transport.batch(queued)
 
     def execute_batch(self, statements: Sequence[tuple[str, Any]]) -> list[Result]:
         """Send Django-style ``(sql, params)`` pairs as one atomic batch (one round trip)."""
@@ -229,7 +256,7 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
             transport._queue(stmts)
             return [Result(rowcount=-1) for _ in stmts]
         with self.wrap_database_errors:
-            results = transport.inner.batch(stmts)
+            results = transport.batch(stmts)  # sends waiting DROP TABLEs first
         if self.queries_logged:
             for sql, _params in statements:
                 self.queries_log.append({"sql": f"{sql} [batch]", "time": "0.000"})

@@ -24,6 +24,33 @@ _COPY = re.compile(
 
 class DatabaseSchemaEditor(SQLiteSchemaEditor):
     _captured: list[tuple[str, Any]] | None = None
+    _drops_transport: Any = None
+
+    def __enter__(self):
+        editor = super().__enter__()
+        if self.connection.defer_schema_drops and not self.collect_sql:
+            self.connection.ensure_connection()
+            transport = self.connection.connection.transport
+            if getattr(transport, "deferred_drops", 0) is None:
+                transport.deferred_drops = []
+                self._drops_transport = transport
+        return editor
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        transport = self._drops_transport
+        if transport is None:
+            return super().__exit__(exc_type, exc_value, traceback)
+        try:
+            with self.connection.wrap_database_errors:
+                transport.flush_drops()
+            return super().__exit__(exc_type, exc_value, traceback)
+        finally:
+            try:
+                with self.connection.wrap_database_errors:
+                    transport.flush_drops()
+            finally:
+                transport.deferred_drops = None
+                self._drops_transport = None
 
     def execute(self, sql, params=()):
         if self._captured is not None and not self.collect_sql:
