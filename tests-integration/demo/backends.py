@@ -32,6 +32,9 @@ class DemoBackend:
     # Why the reference app's Django ORM models cannot run on this backend at all (None: they
     # can). The demo lists such a backend with this reason instead of a table.
     not_applicable: str | None = None
+    # Why two task workers cannot run at once against this backend's LOCAL server (None: they
+    # can). The demo then runs them one after the other and says why.
+    serial_workers: str | None = None
 
     def plugin_path(self) -> Path | None:
         return None if self.plugin is None else PLUGINS / f"{self.plugin}.py"
@@ -49,11 +52,21 @@ BACKENDS: dict[str, DemoBackend] = {
             "jsonlines_git",
             "packages/django-jsonlines-git",
         ),
-        DemoBackend("prisma", "django_prisma.base", "prisma", "packages/django-prisma"),
+        DemoBackend(
+            "prisma",
+            "django_prisma.base",
+            "prisma",
+            "packages/django-prisma",
+            serial_workers=(
+                "@prisma/dev runs PGlite, which serves one database session at a time: two "
+                "concurrent sessions interleave their wire messages (SQLSTATE 08P01). Workers run "
+                "one after the other here; Prisma Postgres itself has no such limit"
+            ),
+        ),
         DemoBackend(
             "astra",
             "django_astra.base",
-            "astra",
+            None,
             "packages/django-astra",
             not_applicable=(
                 "django-astra maps cqlengine models (DjangoCassandraModel), not Django ORM "
@@ -100,6 +113,8 @@ def environment(backend: DemoBackend, workdir: Path) -> Iterator[dict[str, str]]
     Servers stop when the block exits, also on KeyboardInterrupt.
     """
     env = {"BLOG_BACKEND": backend.name, "BLOG_DATA_DIR": str(workdir / "data")}
+    if backend.serial_workers:
+        env["BLOG_DEMO_SERIAL_WORKERS"] = backend.serial_workers
     if backend.plugin is None:
         yield env
         return
