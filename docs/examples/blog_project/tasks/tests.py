@@ -1,7 +1,9 @@
 """The task queue: claim, retry, fail, and two workers draining one queue without double work."""
 
+import os
 import threading
 import time
+import unittest
 from unittest import mock
 
 from django.db import connections
@@ -78,6 +80,11 @@ class QueueTests(TestCase):
         self.assertEqual((task.status, task.claimed_by), ("running", "w2"))
 
 
+@unittest.skipIf(
+    bool(os.environ.get("BLOG_DEMO_SERIAL_WORKERS")),
+    "the local server cannot serve two sessions at once: "
+    + os.environ.get("BLOG_DEMO_SERIAL_WORKERS", ""),
+)
 @override_settings(TASKS_RETRY_DELAY=0)
 class TwoWorkersTests(TransactionTestCase):
     """Two workers in two threads (two database connections) drain one queue."""
