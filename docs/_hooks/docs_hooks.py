@@ -161,11 +161,27 @@ def reports(kind: str, page_src: str) -> str:
         body = md.read_text(encoding="utf-8").strip()
         if not body.lstrip().startswith("#"):
             body = f"# {md.stem}\n\n{body}"
+        body = anchor_first_heading(body, report_anchor(kind, md.stem))
         parts.append(shift_headings(rebase_links(body, prefix), 1))
         json_file = md.with_suffix(".json")
         if json_file.exists():
             parts.append(f"Raw data: [{json_file.name}]({prefix}{json_file.name})")
     return "\n\n".join(parts) + "\n"
+
+
+def report_anchor(kind: str, stem: str) -> str:
+    """The id a report's section gets on the results page, so backend pages can link to it."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", stem)
+
+
+def anchor_first_heading(text: str, anchor: str) -> str:
+    """Give the first heading an explicit id (attr_list), whatever its title says."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"#{1,6}\s", line):
+            lines[i] = re.sub(r"\s*\{#[^}]*\}\s*$", "", line.rstrip()) + f" {{#{anchor}}}"
+            break
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 def conformance_summary(found: list[Path]) -> str:
@@ -264,8 +280,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     return markdown
 
 
+# Backends Django's own test suite does not apply to (no conformance plugin), and why.
+NO_CONFORMANCE = {
+    "astra": "django-astra stores cqlengine models (DjangoCassandraModel), not Django SQL "
+    "models, so Django's own test suite does not apply (its features.py skips it and says "
+    "why). Its behaviour is shown by `pytest packages/django-astra/tests` and by the party "
+    "finder's row of `make demo` ([reference app](../reference-app.md#astra-the-party-finder)).",
+}
+
+
 def measured_figures(name: str) -> str:
-    """Appended to each backend's page: its rows of the generated reports."""
+    """Appended to each backend's page: its rows of the generated reports, and links to each."""
     folder = DOCS / "conformance"
     found = sorted(folder.glob(f"{name}-*.md")) if folder.is_dir() else []
     summary = conformance_summary(found).replace("## Summary\n\n", "")
@@ -276,11 +301,22 @@ def measured_figures(name: str) -> str:
         "",
     ]
     if summary:
-        lines += [summary, "Details: [conformance](../results/conformance.md)."]
+        lines += [summary, "Conformance reports:", ""]
+        for md in found:
+            link = f"../results/conformance.md#{report_anchor('conformance', md.stem)}"
+            raw = md.with_suffix(".json")
+            extra = f" (raw data: [{raw.name}](../conformance/{raw.name}))" if raw.exists() else ""
+            lines.append(f"- [{md.stem}]({link}){extra}")
+    elif name in NO_CONFORMANCE:
+        lines.append(f"No conformance report: {NO_CONFORMANCE[name]}")
     else:
         lines.append(f"No conformance report yet (`make conformance BACKEND={name} SET=smoke`).")
-    if (DOCS / "benchmarks" / f"{name}.md").exists():
-        lines.append("\nBenchmarks: see [benchmarks](../results/benchmarks.md).")
+    bench = DOCS / "benchmarks" / f"{name}.md"
+    if bench.exists():
+        link = f"../results/benchmarks.md#{report_anchor('benchmarks', name)}"
+        raw = bench.with_suffix(".json")
+        extra = f" (raw data: [{raw.name}](../benchmarks/{raw.name}))" if raw.exists() else ""
+        lines += ["", f"Benchmark report: [{name}]({link}){extra}."]
     else:
         lines.append(f"\nNo benchmark report yet (`make bench BACKEND={name}`).")
     return "\n".join(lines) + "\n"

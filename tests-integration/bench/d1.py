@@ -9,12 +9,23 @@
 * ``bulk_create`` of 10,000 rows x 4 columns (target: <= 10 HTTP requests).
 
 django-cf hard-codes ``http.client.HTTPSConnection("api.cloudflare.com")``; its bench script
-replaces that class with a plain-HTTP connection to the local server (still one new connection
-per query, as django-cf does; no TLS handshake, which only flatters django-cf).
+replaces that class with a connection to the local server (still one new connection per query,
+as django-cf does): plain HTTP on loopback, and HTTPS through the TLS-terminating latency proxy
+for the production-like comparison.
+
+The production-like comparison (HTTPS, 20 ms RTT) uses ``tests-integration/faults``'
+FaultProxy, whose network model (see its module docstring) charges what a real path charges:
+each chunk RTT/2 per direction, one RTT for the TCP handshake of each new connection, and the
+TLS handshake's records crossing the same delayed path (TLS 1.3: one more RTT). A query on a
+new HTTPS connection therefore costs 3 RTT, one on a kept-alive connection 1 RTT. The proxy
+runs in its own process (in-process, its thread would compete with our client for the GIL,
+while django-cf runs in another process) and counts the TCP connections of each side; requests
+are counted by each client.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import textwrap
@@ -34,6 +45,7 @@ OLD_SCRIPT = textwrap.dedent(
     spec.loader.exec_module(harness)
     PORT = int(os.environ["D1_PORT"])
     REQUESTS = [0]
+    TOTAL = [0]
     CERT = os.environ.get("D1_TLS_CERT")
 
     def connect(host, timeout=20.0, **kw):
@@ -49,6 +61,7 @@ OLD_SCRIPT = textwrap.dedent(
         send = conn.request
         def request(*a, **k):
             REQUESTS[0] += 1
+            TOTAL[0] += 1
             return send(*a, **k)
         conn.request = request
         return conn
@@ -96,6 +109,7 @@ OLD_SCRIPT = textwrap.dedent(
         per_call = REQUESTS[0]
         samples = harness.time_samples(fn, repeats=int(os.environ["REPEATS"]), warmup=2, number=number)
         out[label] = {"samples": samples, "number": number, "per_call": {"requests": per_call}}
+    out["total_requests"] = TOTAL[0]
     print(json.dumps(out))
     """
 )
@@ -214,6 +228,48 @@ def main(h: Any) -> None:
         )
         h.fact("loopback: ORM point read <= 1.15x raw request", r.value <= 1.15)
         h.fact("point-read request body", body)
+
+        # Client CPU per call (this process only: the server is another process), medians of
+        # interleaved rounds. The ORM's share of Django's own work is measured on a stub
+        # transport that returns the same rows without any I/O.
+        from django_backend_core.transport import Result, Statement
+
+        qt = connection.connection.transport
+        inner = qt.inner
+        canned = inner.execute(Statement(body["sql"], []))
+
+        class Canned:
+            metrics = inner.metrics
+
+            def execute(self, stmt: Any) -> Result:
+                return Result(columns=canned.columns, rows=list(canned.rows))
+
+        def orm_no_io() -> None:
+            qt.inner = Canned()
+            try:
+                orm_get()
+            finally:
+                qt.inner = inner
+
+        def transport_only() -> None:
+            assert inner.execute(Statement(body["sql"], [])).rows[0][1] == "item 42"
+
+        cpu: dict[str, list[float]] = {}
+        cpu_fns = {
+            "raw httpx POST": raw_get,
+            "ORM point read": orm_get,
+            "D1Transport.execute alone": transport_only,
+            "ORM point read on a no-I/O stub transport": orm_no_io,
+        }
+        for _ in range(5):
+            for label, fn in cpu_fns.items():
+                c0 = time.process_time()
+                for _ in range(100):
+                    fn()
+                cpu.setdefault(label, []).append((time.process_time() - c0) / 100 * 1e6)
+        for label, samples in cpu.items():
+            h.fact(f"client CPU per call, µs (median of 5 × 100): {label}", round(
+                sorted(samples)[2]))  # fmt: skip
         client.close()
 
         h.measure("mixed workload (django_d1)", mixed, number=10, metrics=metrics)
@@ -274,7 +330,31 @@ def main(h: Any) -> None:
         sys.path.insert(0, str(ROOT / "tests-integration"))
         from faults.proxy import FaultProxy  # type: ignore[import-not-found]
 
-        with FaultProxy(("127.0.0.1", server.port), latency_ms=10, tls=True) as tls_proxy:
+        proxy_dir = data / "tls-proxy"
+        stats_file = proxy_dir / "stats.json"
+        proxy_argv = [
+            sys.executable, "-m", "faults.proxy", "--upstream", f"127.0.0.1:{server.port}",
+            "--port", "{port}", "--latency-ms", "10", "--tls",
+            "--cert-dir", str(proxy_dir), "--stats-file", str(stats_file),
+        ]  # fmt: skip
+
+        class ProxyStats:
+            """The proxy process's counters (it rewrites stats.json every 0.1 s)."""
+
+            def _read(self) -> dict[str, int]:
+                time.sleep(0.35)
+                return json.loads(stats_file.read_text()) if stats_file.exists() else {}
+
+            @property
+            def connections(self) -> int:
+                return self._read().get("connections", 0)
+
+        with LocalServer(
+            proxy_argv, cwd=ROOT / "tests-integration", name="tls-proxy",
+            log_path=data / "tls-proxy.log",
+        ) as tls_proxy:  # fmt: skip
+            tls_proxy.cert_path = proxy_dir / "cert.pem"
+            tls_proxy.stats = ProxyStats()
             os.environ["SSL_CERT_FILE"] = str(tls_proxy.cert_path)
             tls_api = f"https://127.0.0.1:{tls_proxy.port}/client/v4"
             connections.settings["tls"] = connections.configure_settings(
@@ -288,14 +368,34 @@ def main(h: Any) -> None:
                 assert items.filter(pk=7).exists()
                 assert items.get(pk=9).name == "item 9"
 
+            h.fact(
+                "network model of the HTTPS comparison (tests-integration/faults/proxy.py)",
+                "each chunk delayed RTT/2 per direction (pipelined); a new TCP connection "
+                "carries no data until 1 RTT after accept (handshake); TLS records cross the "
+                "same delayed path, so TLS 1.3 adds 1 RTT per new connection. New HTTPS "
+                "connection per query = 3 RTT; kept-alive = 1 RTT. Proxy in its own process.",
+            )
             connections["tls"].ensure_connection()
             h.measure(
                 "mixed workload, HTTPS 20 ms RTT (django_d1)",
                 mixed_tls,
                 number=3,
                 metrics=connections["tls"].connection.transport.metrics,
-                note="TLS-terminating FaultProxy latency_ms=10",
+                note="TLS-terminating FaultProxy latency_ms=10 (TCP + TLS handshakes charged)",
             )
+            st = tls_proxy.stats
+            tls_metrics = connections["tls"].connection.transport.metrics
+            c0, r0 = st.connections, tls_metrics.requests
+            mixed_tls()
+            h.fact(
+                "mixed workload HTTPS: requests / new connections per call, django_d1",
+                f"{tls_metrics.requests - r0} / {st.connections - c0}",
+            )
+            h.fact(
+                "django_d1 HTTPS: new connections over all its HTTPS calls (warm-up + timed)",
+                st.connections - 0,
+            )
+            c0 = st.connections
             try:
                 res_tls = old.run_json(
                     script,
@@ -314,9 +414,16 @@ def main(h: Any) -> None:
                     res_tls["mixed"],
                     source="django-cf 0.1.5",
                 )
+                conns, reqs = st.connections - c0, res_tls["total_requests"]
+                per_call = res_tls["mixed"]["per_call"]["requests"]
                 h.fact(
-                    "mixed workload HTTPS: new TLS connections per call, django-cf 0.1.5",
-                    res_tls["mixed"]["per_call"]["requests"],
+                    "mixed workload HTTPS: requests / new connections per call, django-cf 0.1.5",
+                    f"{per_call} / {per_call * conns / max(reqs, 1):g}",
+                )
+                h.fact(
+                    "django-cf 0.1.5 HTTPS run (all calls): requests / new connections "
+                    "(proxy-counted)",
+                    f"{reqs} / {conns}",
                 )
                 h.ratio(
                     "mixed workload speed-up vs django-cf 0.1.5 (HTTPS, 20 ms RTT)",

@@ -1,14 +1,25 @@
 """Benchmark: django-dbms on the local workers-dbms server (``make bench BACKEND=dbms``).
 
-* ORM point read vs a raw websocket request carrying the same SQL on the same server
-  (target: the ORM costs at most 1.15x the raw request);
-* the same ORM workload through django-cf 0.0.17's ``django_dbms`` engine, installed in its
-  own venv and pointed at the same server (target: ours is at least 2x faster);
-* round trips per operation from the transport's counters.
+1. ORM point read vs a raw websocket request carrying the same SQL on the same server
+   (target: at most 1.15x). Two raw clients are timed: the leanest one we could write
+   (``websockets``' sans-I/O protocol over a blocking socket, no django_dbms code) and the
+   ``websockets`` sync client. Django's own ORM cost is measured on stock sqlite3 in the same
+   process (ORM ``get()`` minus a raw ``execute``), so the report can separate what Django
+   costs on any backend from what this backend adds. Measured on loopback, at 4 ms RTT (ws)
+   and at 20 ms RTT over TLS (wss), the latency added by ``tests-integration/faults/proxy.py``
+   running as its own process.
+2. The same workloads through django-cf 0.0.17's ``django_dbms`` engine and through ours,
+   each in a subprocess on Django 5.2 running the same script (ours from this checkout's
+   sources), against the same server, on loopback and over wss with 20 ms RTT (target: ours
+   at least 2x faster). Each side's websocket connection count is reported.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import ssl
 import sys
 import tempfile
 import textwrap
@@ -19,7 +30,8 @@ from typing import Any
 ROWS = 200
 ROOT = Path(__file__).resolve().parents[2]
 
-OLD_SCRIPT = textwrap.dedent(
+# Runs in a subprocess for either engine (django-cf 0.0.17's or ours), Django 5.2 on both.
+SIDE_SCRIPT = textwrap.dedent(
     """
     import importlib.util, json, os, sys
     spec = importlib.util.spec_from_file_location("harness", os.environ["BENCH_HARNESS"])
@@ -27,17 +39,23 @@ OLD_SCRIPT = textwrap.dedent(
     spec.loader.exec_module(harness)
     import django
     from django.conf import settings
-    settings.configure(
-        DATABASES={"default": {
-            "ENGINE": "django_dbms",
-            "WORKERS_DBMS_ENDPOINT": os.environ["ENDPOINT"],
-            "WORKERS_DBMS_CACHE": False,
-        }},
-        INSTALLED_APPS=[],
-        USE_TZ=False,
-    )
+    db = {"ENGINE": "django_dbms", "WORKERS_DBMS_ENDPOINT": os.environ["ENDPOINT"]}
+    if os.environ["SIDE"] == "old":
+        db["WORKERS_DBMS_CACHE"] = False  # its 300 s session/user cache never invalidates
+    settings.configure(DATABASES={"default": db}, INSTALLED_APPS=[], USE_TZ=False)
     django.setup()
-    from django.db import models
+    from django.db import connection, models, transaction
+
+    sockets = [0]
+    if os.environ["SIDE"] == "old":
+        import django_dbms.base as old_base
+        real = old_base.websocket.create_connection
+
+        def counting(*args, **kwargs):
+            sockets[0] += 1
+            return real(*args, **kwargs)
+
+        old_base.websocket.create_connection = counting
 
     class Item(models.Model):
         name = models.CharField(max_length=50)
@@ -47,21 +65,84 @@ OLD_SCRIPT = textwrap.dedent(
             app_label = "bench"
             db_table = "bench_item"
 
-    out = {}
     def get():
         item = Item.objects.get(pk=42)
         assert item.name == "item 42", item.name
-    samples = harness.time_samples(get, repeats=int(os.environ["REPEATS"]), warmup=2, number=20)
-    out["get"] = {"samples": samples, "number": 20}
+
     def mixed():
         list(Item.objects.filter(n__lt=20).order_by("id"))
         Item.objects.filter(pk=7).update(n=7)
         Item.objects.filter(pk=7).exists()
-    samples = harness.time_samples(mixed, repeats=int(os.environ["REPEATS"]), warmup=2, number=10)
-    out["mixed"] = {"samples": samples, "number": 10}
+
+    def tx():
+        with transaction.atomic():
+            Item.objects.filter(pk=8).update(n=8)
+            Item.objects.filter(pk=9).update(n=9)
+
+    repeats = int(os.environ["REPEATS"])
+    number = json.loads(os.environ["NUMBER"])
+    out = {}
+    for name, fn in (("get", get), ("mixed", mixed), ("tx", tx)):
+        samples = harness.time_samples(fn, repeats=repeats, warmup=1, number=number[name])
+        out[name] = {"samples": samples, "number": number[name]}
+    if os.environ["SIDE"] == "ours":
+        sockets[0] = connection.connection.transport.inner.connects
+    out["sockets"] = sockets[0]
     print(json.dumps(out))
     """
 )
+
+
+class LeanRaw:
+    """The leanest raw client: ``websockets``' sans-I/O protocol over a blocking socket.
+
+    No django_dbms code: framing by the library, JSON by hand, reply read in this thread.
+    """
+
+    def __init__(self, url: str) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        uri = parse_uri(url)
+        sock = socket.create_connection((uri.host, uri.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if uri.secure:
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=uri.host)
+        self.sock = sock
+        self.protocol = ClientProtocol(uri, max_size=None)
+        self.protocol.send_request(self.protocol.connect())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+        self.events: list[Any] = []
+        self._wait()
+        self.events.pop(0)  # the handshake response
+
+    def _wait(self) -> None:
+        while not self.events:
+            self.protocol.receive_data(self.sock.recv(262144))
+            self.events = self.protocol.events_received()
+
+    def rows(self, query: str, arguments: Any) -> list[Any]:
+        frame = {"type": "request", "request": {"type": "execute", "stmt": {"query": query, "arguments": arguments}}}  # fmt: skip
+        self.protocol.send_text(json.dumps(frame).encode())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+        self._wait()
+        return json.loads(self.events.pop(0).data)["result"]["results"]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _proxy(upstream_port: int, latency_ms: float, tls: bool, cert_dir: Path):
+    """The latency/TLS proxy as its own process (no GIL shared with the clients)."""
+    from django_backend_core.servers import LocalServer
+
+    argv = [sys.executable, "-m", "faults.proxy", "--upstream", f"127.0.0.1:{upstream_port}"]
+    argv += ["--port", "{port}", "--latency-ms", str(latency_ms)]
+    if tls:
+        argv += ["--tls", "--cert-dir", str(cert_dir)]
+    return LocalServer(
+        argv, cwd=ROOT / "tests-integration", ready="tcp", name=f"proxy-{latency_ms}ms"
+    )
 
 
 def main(h: Any) -> None:
@@ -72,15 +153,19 @@ def main(h: Any) -> None:
     data = Path(tempfile.mkdtemp(prefix="dbms-bench-"))
     argv = [sys.executable, "-m", "django_dbms.server", "--port", "{port}", "--data", str(data)]
     with LocalServer(argv, ready="tcp", name="dbms-bench") as server:
-        endpoint = f"ws://127.0.0.1:{server.port}/api/v1/databases/bench/websocket"
+        base = f"127.0.0.1:{server.port}"
+        endpoint = f"ws://{base}/api/v1/databases/bench/websocket"
         if not settings.configured:
             settings.configure(
-                DATABASES={"default": {"ENGINE": "django_dbms", "WORKERS_DBMS_ENDPOINT": endpoint}},
+                DATABASES={
+                    "default": {"ENGINE": "django_dbms", "WORKERS_DBMS_ENDPOINT": endpoint},
+                    "lite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+                },
                 INSTALLED_APPS=[],
                 USE_TZ=False,
             )
             django.setup()
-        from django.db import connection, models
+        from django.db import connection, connections, models
         from django_dbms.testing import Raw
 
         class Item(models.Model):
@@ -91,15 +176,16 @@ def main(h: Any) -> None:
                 app_label = "bench"
                 db_table = "bench_item"
 
-        with connection.schema_editor() as editor:
-            editor.create_model(Item)
-        Item.objects.bulk_create(
-            [Item(id=i, name=f"item {i}", n=i % 50) for i in range(1, ROWS + 1)]
-        )
+        for alias in ("default", "lite"):
+            with connections[alias].schema_editor() as editor:
+                editor.create_model(Item)
+            Item.objects.using(alias).bulk_create(
+                [Item(id=i, name=f"item {i}", n=i % 50) for i in range(1, ROWS + 1)]
+            )
         transport = connection.connection.transport.inner
         metrics = transport.metrics
 
-        # The exact frame the ORM sends for the point read, replayed by a raw client.
+        # The exact frame the ORM sends for the point read, replayed by the raw clients.
         sent: list[tuple[str, Any]] = []
         original = transport.request
 
@@ -111,157 +197,202 @@ def main(h: Any) -> None:
         Item.objects.get(pk=42)
         transport.request = original
         query, arguments = sent[-1]
-        raw = Raw(endpoint)
 
-        def raw_get() -> None:
-            rows = raw.rows(query, arguments)
-            assert rows[0][1] == "item 42"
-
-        def orm_get() -> None:
-            item = Item.objects.get(pk=42)
-            assert item.name == "item 42"
-
-        def mixed() -> None:
-            list(Item.objects.filter(n__lt=20).order_by("id"))
-            Item.objects.filter(pk=7).update(n=7)
-            Item.objects.filter(pk=7).exists()
-
-        def interleaved(label_a, fn_a, label_b, fn_b, number, note=""):
-            """Alternate the two timed loops so load drifts hit both alike."""
-            a: list[float] = []
-            b: list[float] = []
-            for fn in (fn_a, fn_b):
-                fn()  # warm-up
+        def interleaved(fns: dict[str, Any], number: int, note: str = "") -> None:
+            """Alternate the timed loops so load drifts hit all of them alike."""
+            samples: dict[str, list[float]] = {label: [] for label in fns}
+            for fn in fns.values():
+                for _ in range(number):
+                    fn()  # warm-up
             for _ in range(h.repeats):
-                for fn, out in ((fn_a, a), (fn_b, b)):
+                for label, fn in fns.items():
                     t0 = time.perf_counter()
                     for _ in range(number):
                         fn()
-                    out.append((time.perf_counter() - t0) / number)
-            h.add_external(
-                label_a, {"samples": a, "number": number, "note": note}, source="this run"
-            )
-            h.add_external(
-                label_b, {"samples": b, "number": number, "note": note}, source="this run"
-            )
+                    samples[label].append((time.perf_counter() - t0) / number)
+            for label, values in samples.items():
+                h.add_external(
+                    label, {"samples": values, "number": number, "note": note}, source="this run"
+                )
 
+        # -- 1. loopback ------------------------------------------------------------------
+        lean = LeanRaw(endpoint)
+        sync = Raw(endpoint)
+        connections["lite"].ensure_connection()
+        lite = connections["lite"].connection  # the sqlite3 module's own connection
+        lite_sql = query.replace('"bench_item"."id" = 42', '"bench_item"."id" = ?')
+
+        def lean_get() -> None:
+            assert lean.rows(query, arguments)[0][1] == "item 42"
+
+        def sync_get() -> None:
+            assert sync.rows(query, arguments)[0][1] == "item 42"
+
+        def orm_get() -> None:
+            assert Item.objects.get(pk=42).name == "item 42"
+
+        def lite_raw() -> None:
+            assert lite.execute(lite_sql, (42,)).fetchall()[0][1] == "item 42"
+
+        def lite_orm() -> None:
+            assert Item.objects.using("lite").get(pk=42).name == "item 42"
+
+        raw_label = "raw websocket request (same SQL; sans-I/O client)"
+        orm_label = "ORM point read (django_dbms)"
         interleaved(
-            "raw websocket request (same SQL)", raw_get, "ORM point read (django_dbms)", orm_get, 20
+            {
+                raw_label: lean_get,
+                "raw websocket request (same SQL; websockets sync client)": sync_get,
+                orm_label: orm_get,
+                "stock sqlite3 in memory: raw cursor execute (same SQL)": lite_raw,
+                "stock sqlite3 in memory: ORM point read": lite_orm,
+            },
+            20,
         )
         before = metrics.snapshot()
         orm_get()
         h.fact("ORM point read: websocket requests per call", metrics.since(before)["requests"])
         overhead = h.ratio(
-            "ORM point read cost / raw request (loopback)",
-            slower="ORM point read (django_dbms)",
-            faster="raw websocket request (same SQL)",
+            "ORM point read cost / raw request (loopback)", slower=orm_label, faster=raw_label
         )
         h.fact("loopback: ORM point read <= 1.15x raw request", overhead.value <= 1.15)
+        med = {label: m.median for label, m in h.measurements.items()}
+        django_cost = (
+            med["stock sqlite3 in memory: ORM point read"]
+            - med["stock sqlite3 in memory: raw cursor execute (same SQL)"]
+        )
+        ours_cost = med[orm_label] - med[raw_label]
+        h.fact(
+            "Django's ORM cost of a point read (stock sqlite3: ORM get() − raw execute)",
+            f"{django_cost * 1e6:.0f} µs",
+        )
+        h.fact("ORM point read − raw request (django_dbms, loopback)", f"{ours_cost * 1e6:.0f} µs")
+        h.fact(
+            "best possible loopback ratio with Django's ORM cost: (raw + that cost) / raw",
+            f"{(med[raw_label] + django_cost) / med[raw_label]:.2f}",
+        )
+        h.fact(
+            "added by django_dbms beyond Django's ORM cost (loopback)",
+            f"{(ours_cost - django_cost) * 1e6:.0f} µs",
+        )
         h.fact("point-read SQL", query)
-        raw.close()
+        lean.close()
+        sync.close()
 
-        # The same comparison through a 2 ms-each-way latency proxy (a nearby Worker).
-        sys.path.insert(0, str(ROOT / "tests-integration"))
-        from faults.proxy import FaultProxy  # type: ignore[import-not-found]
+        # -- 1b. 4 ms RTT (ws) and 20 ms RTT (wss) -----------------------------------------
+        cert_dir = data / "certs"
+        for latency, tls, number in ((2, False, 10), (10, True, 5)):
+            rtt = f"{2 * latency} ms RTT" + (", TLS" if tls else "")
+            with _proxy(server.port, latency, tls, cert_dir) as proxy:
+                if tls:
+                    os.environ["SSL_CERT_FILE"] = str(cert_dir / "cert.pem")
+                scheme = "wss" if tls else "ws"
+                far = f"{scheme}://127.0.0.1:{proxy.port}/api/v1/databases/bench/websocket"
+                alias = f"far{latency}"
+                connections.settings[alias] = connections.configure_settings(
+                    {
+                        "default": dict(connections.settings["default"]),
+                        alias: {"ENGINE": "django_dbms", "WORKERS_DBMS_ENDPOINT": far},
+                    }
+                )[alias]
+                raw_far = LeanRaw(far)
 
-        with FaultProxy(("127.0.0.1", server.port), latency_ms=2) as proxy:
-            far = f"ws://127.0.0.1:{proxy.port}/api/v1/databases/bench/websocket"
-            raw_far = Raw(far)
-            from django.db import connections
+                def raw_far_get(raw_far=raw_far) -> None:
+                    assert raw_far.rows(query, arguments)[0][1] == "item 42"
 
-            far_settings = {
-                "default": dict(connections.settings["default"]),
-                "far": {"ENGINE": "django_dbms", "WORKERS_DBMS_ENDPOINT": far},
-            }
-            connections.settings["far"] = connections.configure_settings(far_settings)["far"]
+                def orm_far_get(alias=alias) -> None:
+                    assert Item.objects.using(alias).get(pk=42).name == "item 42"
 
-            def raw_get_far() -> None:
-                assert raw_far.rows(query, arguments)[0][1] == "item 42"
-
-            def orm_get_far() -> None:
-                assert Item.objects.using("far").get(pk=42).name == "item 42"
-
-            interleaved(
-                "raw websocket request, 4 ms RTT",
-                raw_get_far,
-                "ORM point read, 4 ms RTT (django_dbms)",
-                orm_get_far,
-                10,
-                note="through tests-integration/faults FaultProxy latency_ms=2",
-            )
-            far_ratio = h.ratio(
-                "ORM point read cost / raw request (4 ms RTT)",
-                slower="ORM point read, 4 ms RTT (django_dbms)",
-                faster="raw websocket request, 4 ms RTT",
-            )
-            h.fact("4 ms RTT: ORM point read <= 1.15x raw request", far_ratio.value <= 1.15)
-            raw_far.close()
-            connections["far"].close()
+                raw_l, orm_l = f"raw websocket request, {rtt}", f"ORM point read, {rtt}"
+                interleaved(
+                    {raw_l: raw_far_get, orm_l: orm_far_get},
+                    number,
+                    note=f"faults/proxy.py --latency-ms {latency}" + (" --tls" if tls else ""),
+                )
+                r = h.ratio(
+                    f"ORM point read cost / raw request ({rtt})", slower=orm_l, faster=raw_l
+                )
+                h.fact(f"{rtt}: ORM point read <= 1.15x raw request", r.value <= 1.15)
+                raw_far.close()
+                connections[alias].close()
 
         h.measure(
-            "ORM mixed: filter + update + exists (django_dbms)", mixed, number=10, metrics=metrics
+            "ORM mixed: filter + update + exists (django_dbms, loopback)",
+            lambda: (
+                list(Item.objects.filter(n__lt=20).order_by("id")),
+                Item.objects.filter(pk=7).update(n=7),
+                Item.objects.filter(pk=7).exists(),
+            ),
+            number=10,
+            metrics=metrics,
         )
+        connection.close()
 
-        # django-cf 0.0.17 in its own venv, same server, same table.
+        # -- 2. django-cf 0.0.17 vs ours, same script, Django 5.2 on both ------------------
         try:
-            from harness import OtherVenv  # type: ignore[import-not-found]
-
-            venv = OtherVenv(
-                ["django-cf==0.0.17", "django==5.2.*", "websocket-client", "sqlparse"],
-                name="django-cf-0.0.17",
-            )
-            from harness import time_samples  # type: ignore[import-not-found]
-
-            script = data / "old_engine.py"
-            script.write_text(OLD_SCRIPT)
-            # Alternate rounds of ours and theirs so machine-load drifts hit both alike.
-            rounds, per = 3, max(2, h.repeats // 3)
-            ours = {"get": [], "mixed": []}
-            theirs = {"get": [], "mixed": []}
-            for _ in range(rounds):
-                ours["get"] += time_samples(orm_get, repeats=per, warmup=1, number=20)
-                ours["mixed"] += time_samples(mixed, repeats=per, warmup=1, number=10)
-                old = venv.run_json(
-                    script, env={"ENDPOINT": endpoint, "REPEATS": str(per)}, timeout=900
-                )
-                theirs["get"] += old["get"]["samples"]
-                theirs["mixed"] += old["mixed"]["samples"]
-            src = "django-cf==0.0.17"
-            h.add_external(
-                "ORM point read (django_dbms, vs 0.0.17)",
-                {"samples": ours["get"], "number": 20},
-                source="this run",
-            )
-            h.add_external(
-                "ORM point read (django-cf 0.0.17 django_dbms)",
-                {"samples": theirs["get"], "number": 20},
-                source=src,
-            )
-            h.add_external(
-                "ORM mixed (django_dbms, vs 0.0.17)",
-                {"samples": ours["mixed"], "number": 10},
-                source="this run",
-            )
-            h.add_external(
-                "ORM mixed (django-cf 0.0.17 django_dbms)",
-                {"samples": theirs["mixed"], "number": 10},
-                source=src,
-            )
-            h.ratio(
-                "point read speed-up vs django-cf 0.0.17",
-                slower="ORM point read (django-cf 0.0.17 django_dbms)",
-                faster="ORM point read (django_dbms, vs 0.0.17)",
-                target=2.0,
-            )
-            h.ratio(
-                "mixed workload speed-up vs django-cf 0.0.17",
-                slower="ORM mixed (django-cf 0.0.17 django_dbms)",
-                faster="ORM mixed (django_dbms, vs 0.0.17)",
-                target=2.0,
-            )
-        except Exception as exc:  # the old engine is optional context, ours is the subject
+            compare_with_django_cf(h, server.port, data, cert_dir)
+        except Exception as exc:  # noqa: BLE001 - the old engine is context, ours the subject
             h.fact(
                 "django-cf 0.0.17 comparison", f"not measured: {type(exc).__name__}: {exc}"[:500]
             )
         h.fact("rows", ROWS)
         h.fact("server", "python -m django_dbms.server (local, loopback)")
+
+
+def compare_with_django_cf(h: Any, port: int, data: Path, cert_dir: Path) -> None:
+    from harness import OtherVenv  # type: ignore[import-not-found]
+
+    old = OtherVenv(
+        ["django-cf==0.0.17", "django==5.2.*", "websocket-client", "sqlparse"],
+        name="django-cf-0.0.17",
+    )
+    ours = OtherVenv(["django==5.2.*", "websockets>=15"], name="django-dbms-dj52")
+    ours_env = {
+        "PYTHONPATH": os.pathsep.join(
+            str(ROOT / p) for p in ("shared/django-backend-core/src", "packages/django-dbms/src")
+        )
+    }
+    script = data / "side.py"
+    script.write_text(SIDE_SCRIPT)
+    per = max(2, h.repeats // 3)
+    workloads = {"get": "point read", "mixed": "mixed (filter + update + exists)",
+                 "tx": "atomic() with 2 updates"}  # fmt: skip
+    for latency, tls, number in ((0, False, {"get": 20, "mixed": 10, "tx": 10}),
+                                 (10, True, {"get": 8, "mixed": 3, "tx": 3})):  # fmt: skip
+        where = "loopback ws" if not latency else f"wss, {2 * latency} ms RTT"
+        proxy = _proxy(port, latency, tls, cert_dir) if latency else None
+        try:
+            if proxy is not None:
+                proxy.start()
+            target = f"127.0.0.1:{proxy.port if proxy else port}"
+            scheme = "wss" if tls else "ws"
+            env = {
+                "ENDPOINT": f"{scheme}://{target}/api/v1/databases/bench/websocket",
+                "REPEATS": str(per),
+                "NUMBER": json.dumps(number),
+            }
+            if tls:
+                cert = str(cert_dir / "cert.pem")
+                env |= {"SSL_CERT_FILE": cert, "WEBSOCKET_CLIENT_CA_BUNDLE": cert}
+            got: dict[str, dict[str, list[float]]] = {"ours": {}, "old": {}}
+            sockets: dict[str, list[int]] = {"ours": [], "old": []}
+            for _ in range(3):  # alternate rounds so load drifts hit both alike
+                for side, venv, extra in (("ours", ours, ours_env), ("old", old, {})):
+                    res = venv.run_json(script, env={**env, **extra, "SIDE": side}, timeout=900)
+                    for w in workloads:
+                        got[side].setdefault(w, []).extend(res[w]["samples"])
+                    sockets[side].append(res["sockets"])
+            for w, title in workloads.items():
+                mine = f"{title}, {where} (django_dbms)"
+                theirs = f"{title}, {where} (django-cf 0.0.17 django_dbms)"
+                h.add_external(mine, {"samples": got["ours"][w], "number": number[w]},
+                               source="this checkout, Django 5.2")  # fmt: skip
+                h.add_external(theirs, {"samples": got["old"][w], "number": number[w]},
+                               source="django-cf==0.0.17, Django 5.2")  # fmt: skip
+                h.ratio(f"{title} speed-up vs django-cf 0.0.17 ({where})",
+                        slower=theirs, faster=mine, target=2.0)  # fmt: skip
+            h.fact(f"websocket connections per process ({where}): ours / django-cf 0.0.17",
+                   f"{max(sockets['ours'])} / {max(sockets['old'])}")  # fmt: skip
+        finally:
+            if proxy is not None:
+                proxy.stop()

@@ -2,8 +2,12 @@
 
 * ``bulk_create`` of 10,000 rows: one git commit, against Django's stock sqlite3 backend with a
   file database in the same run (target: at most 3x).
-* Opening a 100,000-row table (new connection → SQLite built from the JSONL) and updating one row
-  with its commit (targets: under 0.5 s each), and how both grow at 10k / 100k / 1M rows.
+* Opening a 100,000-row table and updating one row with its commit (targets: under 0.5 s each),
+  and how both grow at 10k / 100k / 1M rows. Every open measured here is COLD: the backend keeps
+  no cache outside the repository, so each new connection parses the table's JSONL blob and
+  builds its in-memory SQLite copy (what a fresh clone, a pull or a new process pays). There is
+  no warm path to report. Wall time (median) is what the targets are judged on; CPU seconds
+  (this process + git children) are reported next to it because the machine is shared.
 
 Sizes: ``JLG_BENCH_SIZES`` (default ``10000,100000,1000000``).
 """
@@ -162,7 +166,7 @@ def main(h: Any) -> None:
                 assert cur.fetchone()[0] == size
 
         h.measure(
-            f"open repo with a {size:,}-row table (build SQLite from JSONL)",
+            f"cold open of a {size:,}-row table (new connection: SQLite built from the JSONL)",
             reopen,
             setup=conn.close,
             repeats=repeats,
@@ -173,12 +177,22 @@ def main(h: Any) -> None:
         def update_one(middle: Any = middle, counter: Any = counter) -> None:
             assert Row.objects.using("jl").filter(pk=middle).update(value=-next(counter)) == 1
 
-        h.fact(f"{size:,} rows: open, CPU seconds (median of 3)", round(cpu_seconds(reopen), 3))
+        h.fact(
+            f"{size:,} rows: cold open, CPU seconds (median of 3)", round(cpu_seconds(reopen), 3)
+        )
         h.fact(
             f"{size:,} rows: update 1 row + commit, CPU seconds (median of 3)",
             round(cpu_seconds(update_one), 3),
         )
         before = commits()
-        h.measure(f"update 1 row of {size:,} + git commit", update_one, repeats=repeats)
+        upd = h.measure(f"update 1 row of {size:,} + git commit", update_one, repeats=repeats)
         h.fact(f"{size:,} rows: commits per update", (commits() - before) / (repeats + h.warmup))
+        if size == 100_000:
+            opened = h.measurements[
+                f"cold open of a {size:,}-row table (new connection: SQLite built from the JSONL)"
+            ]
+            h.fact("target: cold open of 100,000 rows < 0.5 s (wall median)", opened.median < 0.5)
+            h.fact(
+                "target: update 1 of 100,000 rows + commit < 0.5 s (wall median)", upd.median < 0.5
+            )
     h.fact("sizes", sizes)

@@ -115,11 +115,21 @@ async function d1Rest(request, env, dbId, mode) {
 
 // --- (b) workers-dbms Durable Object ------------------------------------------------------------
 
+// Production keeps a transaction open across messages and undoes it with a point-in-time
+// bookmark. Local workerd has neither (ctx.storage.transaction() blocks every other event, and
+// there is no PITR), so this Worker keeps the open transaction as a LOG of the statements it
+// ran: each statement runs in transactionSync() after a replay of the log and is then undone
+// (so it sees the transaction's writes and nobody else does), commit replays the log for real,
+// rollback drops it. Replays are deterministic as long as the statements are (random(),
+// 'now' would differ between the answer and the commit); the lock keeps other writers out.
+const UNDO = Symbol("undo");
+
 export class DBMS extends DurableObject {
 	constructor(ctx, env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
 		this.holder = null; // session tag holding the transaction lock
+		this.log = null; // [query, args] of the open transaction
 	}
 
 	run(query, args, arrayMode) {
@@ -127,6 +137,26 @@ export class DBMS extends DurableObject {
 		let results = Array.from(cursor);
 		if (arrayMode) results = results.map((o) => Object.values(o));
 		return { results, meta: { rows_read: cursor.rowsRead, rows_written: cursor.rowsWritten } };
+	}
+
+	replay(log) {
+		for (const [query, args] of log) this.run(query, args, false);
+	}
+
+	// A statement inside the open transaction: on top of the replayed log, then undone.
+	runInTransaction(query, args, arrayMode) {
+		let out;
+		try {
+			this.ctx.storage.transactionSync(() => {
+				this.replay(this.log);
+				out = this.run(query, args, arrayMode);
+				throw UNDO;
+			});
+		} catch (e) {
+			if (e !== UNDO) throw e; // the statement failed: it is not logged
+		}
+		this.log.push([query, args]);
+		return out;
 	}
 
 	async waitUnlocked(session) {
@@ -151,7 +181,9 @@ export class DBMS extends DurableObject {
 		let pending = [];
 		const flush = (last) => {
 			if (!pending.length) return;
-			out = this.run(pending.join(";"), last ? args : null, true);
+			const query = pending.join(";");
+			const bound = last ? args : null;
+			out = this.log && this.holder === session ? this.runInTransaction(query, bound, true) : this.run(query, bound, true);
 			pending = [];
 		};
 		for (let i = 0; i < segments.length; i++) {
@@ -173,17 +205,33 @@ export class DBMS extends DurableObject {
 		if (word === "begin") {
 			if (this.holder === session) throw new Error("cannot start a transaction within a transaction");
 			this.holder = session;
+			this.log = [];
 			return;
 		}
 		if (this.holder !== session) throw new Error(`cannot ${word} - no transaction is active`);
+		const log = this.log;
 		this.holder = null;
-		if (word === "rollback") {
-			// workers-dbms restores the bookmark taken at begin and aborts the object; local
-			// workerd has no point-in-time recovery, so nothing can be undone here.
-			throw new Error(
-				"rollback is not available under Miniflare (no point-in-time recovery in local workerd): the writes since begin were NOT undone",
-			);
+		this.log = null;
+		if (word === "commit") {
+			try {
+				this.ctx.storage.transactionSync(() => {
+					this.replay(log);
+					// Deferred foreign keys are checked when the event's implicit transaction
+					// commits, too late to answer: check them here and undo, as a reset would.
+					if (this.sql.exec("PRAGMA foreign_key_check").toArray().length) {
+						throw new Error("FOREIGN KEY constraint failed: SQLITE_CONSTRAINT");
+					}
+				});
+			} catch (e) {
+				this.abortAfterReply = true;
+				throw new Error(
+					`Durable Object was reset and rolled back to its last known good state because of an error: ${e.message}`,
+				);
+			}
+			return;
 		}
+		// rollback: the log is dropped; like production, every socket goes after the reply.
+		this.abortAfterReply = true;
 	}
 
 	async fetch(request) {
@@ -226,11 +274,19 @@ export class DBMS extends DurableObject {
 			reply = { type: "response_error", error: e.toString() };
 		}
 		ws.send(JSON.stringify(reply));
+		if (this.abortAfterReply) {
+			// workers-dbms calls ctx.abort() after its rollback reply, which breaks every socket.
+			// Under workerd an abort loses the reply (and a delayed one kills the sockets of
+			// clients that reconnect at once), and closing OTHER sessions' sockets from this
+			// event is not delivered to them, so only this session's socket is closed here.
+			this.abortAfterReply = false;
+			ws.close(4000, "Durable Object reset (rollback)");
+		}
 	}
 
 	async webSocketClose(ws, code) {
 		const session = this.ctx.getTags(ws)[0];
-		if (this.holder === session) this.holder = null;
+		if (this.holder === session) [this.holder, this.log] = [null, null];
 		try {
 			ws.close(code, "Durable Object is closing WebSocket");
 		} catch (e) {
@@ -240,7 +296,7 @@ export class DBMS extends DurableObject {
 
 	async webSocketError(ws) {
 		const session = this.ctx.getTags(ws)[0];
-		if (this.holder === session) this.holder = null;
+		if (this.holder === session) [this.holder, this.log] = [null, null];
 	}
 }
 

@@ -29,12 +29,17 @@ class DemoBackend:
     engine: str  # module whose import proves the backend is written
     plugin: str | None  # django_suite plugin providing configure(workdir); None: no server
     package: str | None = None  # workspace path, for messages
-    # Why the reference app's Django ORM models cannot run on this backend at all (None: they
-    # can). The demo lists such a backend with this reason instead of a table.
-    not_applicable: str | None = None
+    # Which app the demo walks: "blog" (the reference blog project, Django SQL models) or
+    # "partyfinder" (django-astra's party finder: cqlengine models, docs/examples/partyfinder_project).
+    app: str = "blog"
     # Why two task workers cannot run at once against this backend's LOCAL server (None: they
     # can). The demo then runs them one after the other and says why.
     serial_workers: str | None = None
+
+    @property
+    def has_server(self) -> bool:
+        """Whether the demo starts a local server for this backend (all but Django's sqlite3)."""
+        return self.plugin is not None or self.app == "partyfinder"
 
     def plugin_path(self) -> Path | None:
         return None if self.plugin is None else PLUGINS / f"{self.plugin}.py"
@@ -63,17 +68,10 @@ BACKENDS: dict[str, DemoBackend] = {
                 "one after the other here; Prisma Postgres itself has no such limit"
             ),
         ),
-        DemoBackend(
-            "astra",
-            "django_astra.base",
-            None,
-            "packages/django-astra",
-            not_applicable=(
-                "django-astra maps cqlengine models (DjangoCassandraModel), not Django ORM "
-                "models, and keeps auth/admin on another database; the reference app's ORM "
-                "models cannot run on it (see docs/backends/astra.md)"
-            ),
-        ),
+        # django-astra stores cqlengine models, not the blog's Django SQL models: its row walks
+        # the party finder on the local CQL server (started here, not by a conformance plugin:
+        # Django's SQL test suite does not apply to it).
+        DemoBackend("astra", "django_astra.base", None, "packages/django-astra", app="partyfinder"),
     ]
 }
 
@@ -112,6 +110,14 @@ def environment(backend: DemoBackend, workdir: Path) -> Iterator[dict[str, str]]
 
     Servers stop when the block exits, also on KeyboardInterrupt.
     """
+    if backend.app == "partyfinder":
+        with cql_server(workdir) as port:
+            yield {
+                "BLOG_BACKEND": backend.name,
+                "PARTY_CQL_PORT": str(port),
+                "PARTY_DATA_DIR": str(workdir / "data"),
+            }
+        return
     env = {"BLOG_BACKEND": backend.name, "BLOG_DATA_DIR": str(workdir / "data")}
     if backend.serial_workers:
         env["BLOG_DEMO_SERIAL_WORKERS"] = backend.serial_workers
@@ -128,6 +134,23 @@ def environment(backend: DemoBackend, workdir: Path) -> Iterator[dict[str, str]]
         if ignored:
             print(f"  note: the demo ignores the plugin's other settings: {', '.join(ignored)}")
         yield env
+
+
+@contextlib.contextmanager
+def cql_server(workdir: Path) -> Iterator[int]:
+    """django-astra's local CQL server on a free port; stopped (by PID) when the block exits."""
+    from django_backend_core.servers import LocalServer
+
+    argv = [sys.executable, "-m", "django_astra.server", "--port", "{port}"]
+    argv += ["--data", str(workdir / "cql")]
+    server = LocalServer(argv, name="cql-server", ready="tcp", timeout=60, cwd=ROOT)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    with server:
+        yield server.port
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:

@@ -9,9 +9,11 @@
 For each backend: start its local server (through the conformance plugin's ``configure()``),
 migrate, load sample data, walk the pages with Django's test client, run the side-car flows
 (bulk inserts, analytics roll-up, task queue with two workers, audit log) and print a table.
-Django's stock sqlite3 always runs first as the reference. While no other backend works yet,
-the demo also runs the conformance smoke set on sqlite3 and says so. Servers stop when the demo
-ends, also on Ctrl-C.
+Django's stock sqlite3 always runs first as the reference. astra stores cqlengine models, not
+the blog's SQL models, so its row walks django-astra's party finder instead (astra_flow.py).
+``--test`` runs the blog project's own tests (pytest-django) on each SQL backend's server.
+While no other backend works yet, the demo also runs the conformance smoke set on sqlite3 and
+says so. Servers stop when the demo ends, also on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BLOG = ROOT / "docs" / "examples" / "blog_project"
+PARTY = ROOT / "docs" / "examples" / "partyfinder_project"
+# What each app's walk runs, and where (its Django project).
+APPS = {"blog": ("flow.py", BLOG), "partyfinder": ("astra_flow.py", PARTY)}
 sys.path.insert(0, str(HERE))
 
 from backends import BACKENDS, DemoBackend, child_env, environment, why_unusable  # noqa: E402
@@ -49,7 +54,9 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def choose(names: list[str] | None) -> tuple[list[DemoBackend], dict[str, str]]:
+def choose(
+    names: list[str] | None, *, test: bool = False
+) -> tuple[list[DemoBackend], dict[str, str]]:
     """Backends to run, and the reason each other known backend is left out."""
     skipped: dict[str, str] = {}
     wanted = names or list(BACKENDS)
@@ -61,8 +68,12 @@ def choose(names: list[str] | None) -> tuple[list[DemoBackend], dict[str, str]]:
         print(f"checking {name} ...", flush=True)
         backend = BACKENDS[name]
         reason = why_unusable(backend)
-        if reason is None and backend.not_applicable:
-            reason = f"works, but not applicable: {backend.not_applicable}"
+        if reason is None and test and backend.app != "blog":
+            reason = (
+                "the blog project's tests need Django SQL models, which django-astra does not "
+                "store; the party finder's tests are django-astra's own "
+                "(pytest packages/django-astra/tests)"
+            )
         if reason is None:
             chosen.append(backend)
         else:
@@ -74,10 +85,11 @@ def run_flow(
     backend: DemoBackend, env: dict[str, str], workdir: Path, admin_pw: str | None
 ) -> dict:
     result_path = workdir / "result.json"
-    argv = [sys.executable, str(HERE / "flow.py"), "--result", str(result_path)]
+    script, project = APPS[backend.app]
+    argv = [sys.executable, str(HERE / script), "--result", str(result_path)]
     if admin_pw:
         argv += ["--admin-password", admin_pw]
-    proc = subprocess.run(argv, env=child_env(env), cwd=BLOG)
+    proc = subprocess.run(argv, env=child_env(env), cwd=project)
     if result_path.exists():
         return json.loads(result_path.read_text())
     return {
@@ -119,6 +131,8 @@ def print_backend_table(r: dict) -> None:
         f"time: {r.get('seconds', 0):.1f} s"
     )
     cannot = r.get("cannot") or []
+    if r.get("rows_written_note"):
+        print(f"  rows written: {r['rows_written_note']}")
     print(f"  cannot do: {'; '.join(cannot) if cannot else 'nothing the demo needs'}")
 
 
@@ -149,11 +163,12 @@ def print_summary(results: list[dict], skipped: dict[str, str]) -> None:
 def serve(backend: DemoBackend, env: dict[str, str], port: int | None, admin_pw: str) -> None:
     from django_backend_core.servers import LocalServer
 
+    project = APPS[backend.app][1]
     server = LocalServer(
         [sys.executable, "manage.py", "runserver", "{host}:{port}", "--noreload"],
         port=port,
         env=child_env(env),
-        cwd=BLOG,
+        cwd=project,
         ready="http:/",
         timeout=60,
         name="runserver",
@@ -165,9 +180,14 @@ def serve(backend: DemoBackend, env: dict[str, str], port: int | None, admin_pw:
         raise
     with server:
         print()
-        print(f"The reference blog on {backend.name} is running at {server.url('http', '/')}")
+        what = "The reference blog" if backend.app == "blog" else "django-astra's party finder"
+        print(f"{what} on {backend.name} is running at {server.url('http', '/')}")
         print(f"  admin: {server.url('http', '/admin/')}  user: admin  password: {admin_pw}")
-        print(f"  analytics JSON: {server.url('http', '/analytics/last-30-days.json')}")
+        if backend.app == "blog":
+            print(f"  analytics JSON: {server.url('http', '/analytics/last-30-days.json')}")
+        else:
+            print(f"  parties of a city (JSON): {server.url('http', '/parties/Berlin.json')}")
+            print(f"  local CQL server: 127.0.0.1:{env['PARTY_CQL_PORT']} (keyspace partyfinder)")
         print(f"  runserver log: {server.log_path}")
         print("Press Ctrl-C to stop runserver and the backend's local server.", flush=True)
         while server.running:
@@ -176,7 +196,8 @@ def serve(backend: DemoBackend, env: dict[str, str], port: int | None, admin_pw:
 
 
 def run_tests(env: dict[str, str]) -> bool:
-    argv = [sys.executable, "manage.py", "test", "--noinput", "-v", "1"]
+    """The blog project's tests under pytest-django (its pytest.ini turns the plugin on)."""
+    argv = [sys.executable, "-m", "pytest", "-q", "-rs"]
     return subprocess.run(argv, env=child_env(env), cwd=BLOG).returncode == 0
 
 
@@ -205,7 +226,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, _terminate)
 
     try:
-        chosen, skipped = choose(args.backend)
+        chosen, skipped = choose(args.backend, test=args.test)
         if args.backend and skipped:
             for name, reason in skipped.items():
                 print(f"{name}: cannot run: {reason}", file=sys.stderr)
@@ -224,7 +245,7 @@ def main() -> int:
                             tempfile.TemporaryDirectory(prefix=f"demo-{backend.name}-")
                         )
                     )
-                if backend.plugin is not None:
+                if backend.has_server:
                     print(f"  starting {backend.name}'s local server ...", flush=True)
                 started = time.monotonic()
                 try:
@@ -244,7 +265,7 @@ def main() -> int:
                         }
                     )
                     continue
-                if backend.plugin is not None:
+                if backend.has_server:
                     print(f"  server ready ({time.monotonic() - started:.1f} s)", flush=True)
                 if args.test:
                     tests_ok[backend.name] = run_tests(env)

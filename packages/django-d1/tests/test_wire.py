@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import httpx
-from django_d1.transport import CoalescingBackend, CoalescingStream, D1Transport
+from django_d1.transport import CoalescingBackend, CoalescingStream, D1HTTPTransport, D1Transport
 
 
 class RecordingStream:
@@ -41,7 +41,30 @@ def test_writes_are_sent_together_before_the_first_read():
     assert inner.closed
 
 
-def test_transport_uses_coalescing_backend_and_nodelay(d1_endpoint):
+class CountingBackend(CoalescingBackend):
+    """Records every stream it opens (public httpcore NetworkBackend API only)."""
+
+    def __init__(self, backend):
+        super().__init__(backend)
+        self.streams: list[CoalescingStream] = []
+
+    def connect_tcp(self, *args, **kwargs):
+        stream = super().connect_tcp(*args, **kwargs)
+        self.streams.append(stream)
+        return stream
+
+
+def test_transport_uses_coalescing_backend_and_nodelay(d1_endpoint, monkeypatch):
+    from django_backend_core.transport import Statement
+    from django_d1 import transport as transport_mod
+
+    backends: list[CountingBackend] = []
+
+    def counting(inner):
+        backends.append(CountingBackend(inner))
+        return backends[-1]
+
+    monkeypatch.setattr(transport_mod, "CoalescingBackend", counting)
     t = D1Transport(
         api_base=d1_endpoint.api_base,
         account_id="acc",
@@ -49,18 +72,37 @@ def test_transport_uses_coalescing_backend_and_nodelay(d1_endpoint):
         token=d1_endpoint.token,
     )
     try:
-        pool = t.client._transport._pool  # type: ignore[attr-defined]
-        assert isinstance(pool._network_backend, CoalescingBackend)
-        from django_backend_core.transport import Statement
-
-        assert t.execute(Statement("SELECT 1 AS one", [])).rows == [(1,)]
-        (conn,) = pool.connections
-        sock = conn._connection._network_stream.stream.get_extra_info("socket")
+        assert t._fast is not None  # our transport: sent straight through its httpcore pool
+        for _ in range(3):
+            assert t.execute(Statement("SELECT 1 AS one", [])).rows == [(1,)]
+        (backend,) = backends
+        (stream,) = backend.streams  # one keep-alive connection for the three requests
+        sock = stream.get_extra_info("socket")
         assert isinstance(sock, socket.socket)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-        assert t.metrics.requests == 1
+        assert t.metrics.requests == 3
     finally:
         t.close()
+
+
+def test_d1_http_transport_serves_a_plain_httpx_client(d1_endpoint):
+    """The transport is a complete httpx transport, errors mapped to httpx's classes."""
+    with httpx.Client(transport=D1HTTPTransport()) as client:
+        r = client.post(
+            d1_endpoint.api_base + "/accounts/acc/d1/database/wire/raw",
+            json={"sql": "SELECT 2 AS two"},
+            headers={"Authorization": f"Bearer {d1_endpoint.token}"},
+        )
+        assert r.status_code == 200 and r.json()["result"][0]["results"]["rows"] == [[2]]
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            client.get(f"http://127.0.0.1:{port}/")
+        except httpx.ConnectError:
+            pass
+        else:
+            raise AssertionError("expected httpx.ConnectError")
 
 
 def test_user_client_is_kept():

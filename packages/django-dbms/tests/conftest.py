@@ -26,3 +26,12 @@ def local_only(dbms_target):
     if dbms_target.kind != "local":
         pytest.skip(f"needs the local server (target is {dbms_target.kind})")
     return dbms_target
+
+
+@pytest.fixture
+def emulated(dbms_target):
+    """Our emulations of workers-dbms (local server, Miniflare Worker), which fix its bugs:
+    waiting sessions give up after a timeout, a vanished lock holder frees the lock."""
+    if dbms_target.lock_timeout is None:
+        pytest.skip(f"production workers-dbms behaves differently here ({dbms_target.kind})")
+    return dbms_target

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django_backend_core import dbapi
@@ -51,6 +52,7 @@ def test_read_in_flight_is_retried_write_is_not(endpoint):
     reader.execute(q("SELECT 1"))
     writer.execute(q("SELECT 1"))
     holder.begin()
+    holder.execute(q("SELECT 1"))  # the begin travels with it and takes the lock
     got: dict = {}
 
     def read():
@@ -146,4 +148,55 @@ def test_no_reply_is_a_timeout_and_the_socket_is_not_reused(endpoint):
     # A late reply to the abandoned request can never be read as this one's answer.
     assert t.execute(q("SELECT 42")).rows == [(42,)]
     holder.close()
+    t.close()
+
+
+def test_lock_timeout_on_the_first_statement_leaves_begin_pending(endpoint):
+    holder = DBMSTransport(endpoint)
+    t = DBMSTransport(endpoint)
+    holder.execute(q("CREATE TABLE t (n INTEGER)"))
+    holder.begin()
+    holder.execute(q("INSERT INTO t VALUES (1)"))  # holds the lock (server --lock-timeout 2)
+    t.begin()
+    with pytest.raises(dbapi.OperationalError, match="locked by another session"):
+        t.execute(q("INSERT INTO t VALUES (?)", 2))
+    holder.commit()
+    # The begin never ran: it goes again with the next statement, and commits.
+    assert t.execute(q("INSERT INTO t VALUES (?)", 3)).rowcount == 1
+    t.commit()
+    assert holder.execute(q("SELECT n FROM t ORDER BY n")).rows == [(1,), (3,)]
+    holder.close()
+    t.close()
+
+
+def test_wss_through_a_tls_proxy(local_only, db_id, monkeypatch):
+    """wss:// with certificate checks (the proxy's self-signed cert trusted via
+    SSL_CERT_FILE), latency on the path, and an idle socket the server closes."""
+    root = Path(__file__).resolve().parents[3] / "tests-integration"
+    monkeypatch.syspath_prepend(str(root))
+    proxy_mod = pytest.importorskip("faults.proxy")
+    with proxy_mod.FaultProxy(("127.0.0.1", local_only.server.port), latency_ms=2, tls=True) as p:
+        url = f"wss://127.0.0.1:{p.port}/api/v1/databases/{db_id}/websocket"
+        with pytest.raises(dbapi.OperationalError):  # not trusted yet
+            DBMSTransport(url, connect_timeout=5).execute(q("SELECT 1"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(p.cert_path))
+        t = DBMSTransport(url, connect_timeout=5)
+        t.execute(q("CREATE TABLE t (n INTEGER)"))
+        t.begin()
+        assert t.execute(q("INSERT INTO t VALUES (?)", 7)).rowcount == 1
+        t.commit()
+        assert t.execute(q("SELECT n FROM t")).rows == [(7,)]
+        p.disconnect_all()
+        time.sleep(0.1)
+        assert not t.is_usable()  # the server's close was noticed without a request
+        assert t.execute(q("SELECT count(*) FROM t")).rows == [(1,)]  # read retried/reconnected
+        assert t.connects == 2
+        t.close()
+
+
+def test_raw_blob_values_are_refused_and_look_alikes_are_not(endpoint):
+    t = DBMSTransport(endpoint)
+    with pytest.raises(dbapi.NotSupportedError, match="hex"):
+        t.execute(q("SELECT X'00ff'"))
+    assert t.execute(q("SELECT '{}', 1")).rows == [("{}", 1)]
     t.close()

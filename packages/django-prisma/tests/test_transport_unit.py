@@ -74,9 +74,11 @@ class Recorder:
         return httpx.Response(status, json=body, headers=headers)
 
 
-def make(answers):
+def make(answers, **kwargs):
     rec = Recorder(answers)
-    t = PrismaTransport("https://accelerate.example", KEY, http_transport=httpx.MockTransport(rec))
+    t = PrismaTransport(
+        "https://accelerate.example", KEY, http_transport=httpx.MockTransport(rec), **kwargs
+    )
     return t, rec
 
 
@@ -148,7 +150,8 @@ def test_error_mapping_keeps_payload_and_classes():
             (400, {"code": "P6004", "error": "query timeout"}, {}),
             (400, {"code": "P2010", "error": "Raw query failed. Code: `40001`. Message: `x`"}, {}),
             (500, {"error": "ForeignKeyConstraintViolation"}, {}),
-        ]
+        ],
+        retries=0,
     )
     stmt = Statement("SELECT 1", [])
     with pytest.raises(dbapi.IntegrityError) as exc:
@@ -271,3 +274,188 @@ def test_typed_parameters_get_casts_outside_literals():
         json.loads(rec.requests[0].content)["plan"]["args"]["sql"]
         == "SELECT $1::int4 + $2::numeric"
     )
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+class Scripted:
+    """MockTransport handler: each answer is a (status, body, headers) tuple or an exception."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, headers = answer
+        return httpx.Response(status, json=body, headers=headers)
+
+
+def scripted(answers, **kwargs):
+    handler = Scripted(answers)
+    kwargs.setdefault("retry_backoff", 0.001)
+    t = PrismaTransport(
+        "https://accelerate.example", KEY, http_transport=httpx.MockTransport(handler), **kwargs
+    )
+    return t, handler
+
+
+OK_ROW = (200, {"data": {"columns": ["x"], "types": ["int"], "rows": [[1]]}}, {})
+
+
+def test_connect_errors_are_retried_even_for_writes():
+    # Failing to connect proves the request was never sent.
+    t, h = scripted(
+        [httpx.ConnectError("refused"), httpx.ConnectError("refused"), (200, {"data": 1}, {})]
+    )
+    assert t.execute(Statement("INSERT INTO t VALUES ($1)", [1])).rowcount == 1
+    assert len(h.paths) == 3 and t.metrics.retries == 2 and t.metrics.requests == 3
+
+
+def test_write_cut_after_sending_is_not_retried():
+    t, h = scripted([httpx.RemoteProtocolError("Server disconnected"), (200, {"data": 1}, {})])
+    with pytest.raises(dbapi.OperationalError):
+        t.execute(Statement("INSERT INTO t VALUES ($1)", [1]))
+    assert len(h.paths) == 1 and t.metrics.retries == 0
+
+
+def test_read_cut_after_sending_is_retried():
+    t, h = scripted([httpx.ReadError("reset"), OK_ROW])
+    assert t.execute(Statement("SELECT $1::int", [1])).rows == [(1,)]
+    assert len(h.paths) == 2 and t.metrics.retries == 1
+
+
+def test_read_timeouts_are_not_retried():
+    t, h = scripted([httpx.ReadTimeout("slow"), OK_ROW])
+    with pytest.raises(dbapi.OperationalError):
+        t.execute(Statement("SELECT 1", []))
+    assert len(h.paths) == 1
+
+
+def test_query_engine_errors_are_never_retried():
+    t, h = scripted([(500, {"code": "P2010", "error": "boom", "meta": {}}, {}), OK_ROW])
+    with pytest.raises(dbapi.Error):
+        t.execute(Statement("SELECT 1", []))
+    assert len(h.paths) == 1
+    t, h = scripted([(400, DUPLICATE, {}), OK_ROW])
+    with pytest.raises(dbapi.IntegrityError):
+        t.execute(Statement("SELECT 1", []))
+    assert len(h.paths) == 1
+
+
+def test_retry_after_is_honoured_and_bounded(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("django_prisma.transport.time.sleep", slept.append)
+    t, h = scripted([(429, {"message": "slow down"}, {"retry-after": "2"}), OK_ROW])
+    assert t.execute(Statement("SELECT 1", [])).rows == [(1,)]
+    assert slept == [2.0]
+    t, h = scripted([(429, {"message": "slow down"}, {"retry-after": "60"}), OK_ROW])
+    with pytest.raises(dbapi.OperationalError) as exc:
+        t.execute(Statement("SELECT 1", []))
+    assert exc.value.status == 429 and len(h.paths) == 1  # 60 s > retry_max_wait: not waited
+
+
+def test_retry_after_http_date():
+    from django_prisma.transport import retry_after_seconds
+
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("1.5") == 1.5
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_backoff_grows_and_retries_stop_at_the_budget(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("django_prisma.transport.time.sleep", slept.append)
+    t, h = scripted([(503, {"message": "unavailable"}, {})] * 4, retries=3, retry_backoff=0.1)
+    with pytest.raises(dbapi.OperationalError):
+        t.execute(Statement("SELECT 1", []))
+    assert len(h.paths) == 4 and len(slept) == 3
+    assert 0.1 <= slept[0] <= 0.2 and 0.2 <= slept[1] <= 0.4 and 0.4 <= slept[2] <= 0.8
+
+
+def test_commit_is_never_retried():
+    t, h = scripted(
+        [(200, {"id": "tx1"}, {}), (200, {"data": 1}, {}), (503, {}, {}), (200, {}, {})]
+    )
+    t.begin()
+    t.execute(Statement("INSERT INTO t VALUES ($1)", [1]))
+    with pytest.raises(dbapi.OperationalError):
+        t.commit()
+    assert h.paths == [
+        "/transaction/start",
+        "/transaction/tx1/query",
+        "/transaction/tx1/commit",
+        "/transaction/tx1/rollback",  # best effort, so the server frees the transaction
+    ]
+
+
+# --- USE_TZ=False and the local-server write workaround -------------------------------------
+
+
+def test_naive_datetimes_are_utc_wall_time():
+    rows = decode_rows(
+        ["datetime", "datetime-array", "date"],
+        [["2026-11-22T20:38:22.531+02:00", ["2026-01-01T00:00:00+00:00", None], "2026-11-22"]],
+        naive_datetimes=True,
+    )
+    assert rows == [
+        (
+            datetime.datetime(2026, 11, 22, 18, 38, 22, 531000),
+            [datetime.datetime(2026, 1, 1), None],
+            datetime.date(2026, 11, 22),
+        )
+    ]
+
+
+def test_local_dev_keys_are_recognised():
+    from django_prisma.transport import is_local_dev_key
+
+    local = base64.urlsafe_b64encode(
+        json.dumps({"databaseUrl": "postgres://x", "name": "n"}).encode()
+    ).decode()
+    assert is_local_dev_key(local.rstrip("="))
+    assert not is_local_dev_key(KEY)
+    assert not is_local_dev_key("eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiIxIn0.c2ln")  # a JWT
+
+
+def test_autocommit_writes_run_in_a_transaction_when_asked():
+    t, h = scripted(
+        [
+            (200, {"id": "tx1"}, {}),
+            (200, {"data": 1}, {}),
+            (200, {}, {}),
+            OK_ROW,
+            (200, {"data": 0}, {}),
+        ],
+        autocommit_write_transactions=True,
+    )
+    assert t.execute(Statement("INSERT INTO t VALUES ($1)", [1])).rowcount == 1
+    assert t.execute(Statement("SELECT $1::int", [1])).rows == [(1,)]  # reads: one request
+    t.execute(Statement("CREATE TABLE x (a int)", []))  # no parameters: one request
+    assert h.paths == [
+        "/transaction/start",
+        "/transaction/tx1/query",
+        "/transaction/tx1/commit",
+        "/query",
+        "/query",
+    ]
+    assert not t.in_transaction
+
+
+def test_deferred_violation_at_commit_is_an_integrity_error():
+    # Recorded from @prisma/dev 0.25.2: a COMMIT failing a deferred FK check.
+    t, h = scripted(
+        [
+            (200, {"id": "tx1"}, {}),
+            (200, {"data": 1}, {}),
+            (500, {"error": "ForeignKeyConstraintViolation"}, {}),
+        ],
+        autocommit_write_transactions=True,
+    )
+    with pytest.raises(dbapi.IntegrityError):
+        t.execute(Statement("INSERT INTO t VALUES ($1)", [1]))
+    assert len(h.paths) == 3 and not t.in_transaction

@@ -115,6 +115,27 @@ def test_backend_pages_get_their_measured_figures(hooks, tmp_path):
         )
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "prisma.md").write_text("# b\n")
+    (tmp_path / "benchmarks" / "prisma.json").write_text("{}")
     text = hooks.measured_figures("prisma")
     assert "| prisma |" in text and "| sqlite3 |" not in text
-    assert "[benchmarks](../results/benchmarks.md)" in text
+    # each report linked by the anchor its section gets on the results page, plus raw data
+    assert (
+        "- [prisma-5.2.19-smoke](../results/conformance.md#conformance-prisma-5-2-19-smoke)"
+        " (raw data: [prisma-5.2.19-smoke.json](../conformance/prisma-5.2.19-smoke.json))"
+    ) in text
+    assert "[prisma](../results/benchmarks.md#benchmarks-prisma)" in text
+    assert "[prisma.json](../benchmarks/prisma.json)" in text
+    results = hooks.reports("conformance", "results/conformance.md")
+    assert "## r {#conformance-prisma-5-2-19-smoke}" in results
+    assert "{#benchmarks-prisma}" in hooks.reports("benchmarks", "results/benchmarks.md")
+
+
+def test_a_report_heading_with_its_own_id_gets_ours(hooks):
+    text = hooks.anchor_first_heading("intro\n# Title {#old}\n## Sub\n", "conformance-x")
+    assert text == "intro\n# Title {#conformance-x}\n## Sub\n"
+
+
+def test_astra_page_says_why_there_is_no_conformance_report(hooks):
+    text = hooks.measured_figures("astra")
+    assert "Django's own test suite does not apply" in text
+    assert "reference-app.md#astra-the-party-finder" in text

@@ -1,8 +1,9 @@
 """Conformance plugin: django-dbms against the local workers-dbms server.
 
 Both aliases live on one server (one SQLite file per database id), as two Durable Objects
-would on one Worker. Set ``CLOUDFLARE_MINIFLARE=1`` to run against the Miniflare Worker of
-``tests-integration/cloudflare`` instead (transactions cannot be held there; see its README).
+would on one Worker. Set ``CLOUDFLARE_MINIFLARE=1`` (or use the ``dbms_miniflare`` plugin) to
+run against the Miniflare Worker of ``tests-integration/cloudflare`` instead: the same protocol
+served by a Durable Object on workerd (how it holds transactions there: see its README).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -33,11 +35,15 @@ def _databases(base: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
+def configure(workdir: pathlib.Path, *, miniflare: bool | None = None) -> Iterator[dict[str, Any]]:
     from django_backend_core.servers import LocalServer
 
-    if os.environ.get("CLOUDFLARE_MINIFLARE") == "1":
+    if miniflare is None:
+        miniflare = os.environ.get("CLOUDFLARE_MINIFLARE") == "1"
+    if miniflare:
         tier = ROOT / "tests-integration" / "cloudflare"
+        if not (tier / "node_modules" / "miniflare").is_dir():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=tier, check=True)
         with LocalServer(
             ["node", str(tier / "runner.mjs"), "--port", "{port}"],
             cwd=tier,

@@ -314,3 +314,110 @@ def test_websocket_through_http_mode():
     finally:
         state["loop"].call_soon_threadsafe(state["stop"].set_result, None)
         t.join(10)
+
+
+def test_tcp_handshake_costs_one_rtt_on_a_new_connection(echo):
+    with FaultProxy(echo, latency_ms=100) as p:
+        with socket.create_connection(("127.0.0.1", p.port), timeout=10) as s:
+            t0 = time.perf_counter()
+            s.sendall(b"a")
+            assert s.recv(10) == b"a"
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            s.sendall(b"b")
+            assert s.recv(10) == b"b"
+            second = time.perf_counter() - t0
+        assert 0.4 <= first < 0.58  # handshake RTT + request RTT
+        assert 0.2 <= second < 0.38  # kept-alive: one RTT
+    with FaultProxy(echo, latency_ms=100, handshake=False) as p:
+        assert 0.2 <= _roundtrip(p.port)[1] < 0.38
+
+
+def test_latency_is_per_chunk_not_per_request(echo):
+    """Chunks sent 30 ms apart come back 30 ms apart (pipelined), each one RTT after sending."""
+    with FaultProxy(echo, latency_ms=100, handshake=False) as p:
+        with socket.create_connection(("127.0.0.1", p.port), timeout=10) as s:
+            t0 = time.perf_counter()
+            s.sendall(b"1")
+            time.sleep(0.03)
+            s.sendall(b"2")
+            assert s.recv(1) == b"1"
+            t1 = time.perf_counter() - t0
+            assert s.recv(1) == b"2"
+            t2 = time.perf_counter() - t0
+        assert 0.2 <= t1 < 0.3 and 0.23 <= t2 < 0.33 and t2 - t1 < 0.1
+
+
+def test_http_error_costs_a_round_trip(upstream):
+    with FaultProxy(upstream.server_address, http=True, latency_ms=40) as p:
+        conn, status, _, _ = _get(p)  # new connection: 2 RTT
+        p.http_error(503)
+        t0 = time.perf_counter()
+        assert _get(p, conn=conn)[1] == 503
+        assert 0.08 <= time.perf_counter() - t0 < 0.16
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl CLI")
+def test_tls_handshake_crosses_the_delayed_path(upstream, tmp_path):
+    """New HTTPS connection: TCP + TLS 1.3 + request = 3 RTT; kept-alive request: 1 RTT."""
+    with FaultProxy(
+        upstream.server_address, http=True, tls=True, latency_ms=40, cert_dir=tmp_path
+    ) as p:
+        assert p.cert_path == tmp_path / "cert.pem"
+        ctx = ssl.create_default_context(cafile=str(p.cert_path))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        conn = http.client.HTTPSConnection("127.0.0.1", p.port, context=ctx, timeout=10)
+        t0 = time.perf_counter()
+        conn.request("GET", "/")
+        assert conn.getresponse().read().startswith(b"hello")
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        conn.request("GET", "/")
+        assert conn.getresponse().read().startswith(b"hello")
+        second = time.perf_counter() - t0
+        conn.close()
+        assert 0.24 <= first < 0.36
+        assert 0.08 <= second < 0.16
+        assert p.stats.connections == 1 and p.stats.requests == 2
+
+
+def test_reset_passes_through_the_delayed_path(upstream):
+    with FaultProxy(upstream.server_address, http=True, latency_ms=5) as p:
+        p.reset(after_bytes=40)
+        conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
+        conn.request("GET", "/big")
+        with pytest.raises(ConnectionResetError):
+            conn.getresponse().read()
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl CLI")
+def test_cli_tls_cert_dir_and_stats_file(upstream, tmp_path):
+    import json
+
+    stats = tmp_path / "stats.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "faults.proxy", "--upstream",
+         f"{upstream.server_address[0]}:{upstream.server_address[1]}", "--tls", "--http",
+         "--cert-dir", str(tmp_path), "--stats-file", str(stats)],
+        cwd=FAULTS.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        port = int(line.split()[2].rsplit(":", 1)[1])
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        conn.request("GET", "/")
+        assert conn.getresponse().read().startswith(b"hello")
+        conn.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if stats.exists() and json.loads(stats.read_text()).get("requests") == 1:
+                break
+            time.sleep(0.05)
+        assert json.loads(stats.read_text())["connections"] == 1
+        assert json.loads(stats.read_text())["requests"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -21,7 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 BACKENDS = ("sqlite3", "d1", "dbms", "jsonlines_git", "prisma")
 NOT_APPLICABLE = {
     "astra": "django-astra maps cqlengine models (DjangoCassandraModel), not Django ORM models; "
-    "this project's models cannot run on it. See docs/backends/astra.md.",
+    "this project's models cannot run on it. Its demo is the party finder "
+    "(docs/examples/partyfinder_project; `make demo BACKEND=astra`).",
 }
 ALIASES = ("default", "analytics")
 

@@ -59,11 +59,23 @@ def execute_prepared(alias: str, cql: str, values: list[Any]) -> list[Any]:
     """Run a ``?``-style statement prepared once per connection; rows as dicts."""
     from django.db import connections
 
-    wrapper = connections[alias]
-    with wrapper.wrap_database_errors:
-        if wrapper.connection is None:
-            wrapper.ensure_connection()
+    return execute_prepared_on(connections[alias], cql, values)
+
+
+def execute_prepared_on(wrapper: Any, cql: str, values: list[Any]) -> list[Any]:
+    """:func:`execute_prepared` on a Django connection already looked up (the ORM's hot path).
+
+    Keeps what ``connection.cursor()`` guarantees (health check, connect on first use, thread
+    check, DEBUG query log, Django exception classes) without building a cursor.
+    """
+    if wrapper.health_check_enabled and not wrapper.health_check_done:
+        wrapper.close_if_health_check_failed()
+    conn = wrapper.connection
+    if conn is None:
+        wrapper.ensure_connection()
         conn = wrapper.connection
+    wrapper.validate_thread_sharing()
+    try:
         if not wrapper.queries_logged:
             return conn.run_prepared(cql, values)
         start = time.monotonic()
@@ -73,6 +85,9 @@ def execute_prepared(alias: str, cql: str, values: list[Any]) -> list[Any]:
             wrapper.queries_log.append(
                 {"sql": f"{cql} -- params: {values!r}", "time": f"{time.monotonic() - start:.3f}"}
             )
+    except Exception:
+        with wrapper.wrap_database_errors:
+            raise
 
 
 def _timeout(t: Any) -> Any:

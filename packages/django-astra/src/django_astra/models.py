@@ -20,9 +20,18 @@ from decimal import Decimal
 from typing import Any
 
 from cassandra import cqltypes
+from cassandra.metadata import protect_name
 from cassandra.cqlengine import columns
-from cassandra.cqlengine.models import Model, ModelMetaClass
-from cassandra.cqlengine.query import ModelQuerySet, QueryException
+from cassandra.cqlengine.connection import NOT_SET
+from cassandra.cqlengine.functions import BaseQueryFunction
+from cassandra.cqlengine.models import Model, ModelMetaClass, QuerySetDescriptor
+from cassandra.cqlengine.operators import EqualsOperator
+from cassandra.cqlengine.query import AbstractQuerySet, ModelQuerySet, QueryException
+from cassandra.cqlengine.statements import WhereClause
+from django.conf import settings as _settings
+from django.db import connections as _connections
+
+from .cqlengine_bridge import astra_aliases, execute_prepared_on
 
 __all__ = [
     "DjangoCassandraModel",
@@ -227,40 +236,65 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
     _python_order: tuple[str, ...] | None = None
 
-    _PER_EXECUTION = (
-        "_con",
-        "_cur",
-        "_result_cache",
-        "_result_idx",
-        "_result_generator",
-        "_construct_result",
+    # Reset on every clone: they belong to one execution (as in cqlengine's __deepcopy__).
+    _PER_EXECUTION = dict.fromkeys(
+        (
+            "_con",
+            "_cur",
+            "_result_cache",
+            "_result_idx",
+            "_result_generator",
+            "_construct_result",
+        )
     )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """Clone for filter()/get(): copy containers and clauses, share the (immutable) values.
 
         cqlengine deep-copies every clause value on each chained call, which dominated a
-        point read's client-side cost.
+        point read's client-side cost. Clauses are copied shallowly because cqlengine sets
+        their context id while rendering a statement.
         """
-        clone = self.__class__.__new__(self.__class__)
+        clone = _new(self.__class__)
         d = self.__dict__.copy()
-        for k in self._PER_EXECUTION:
-            if k in d:
-                d[k] = None
-        for k, v in d.items():
-            if k == "_batch":
-                continue
-            if isinstance(v, list):
-                d[k] = [copy.copy(x) if hasattr(x, "__dict__") else x for x in v]
-            elif isinstance(v, set):
-                d[k] = set(v)
-            elif isinstance(v, dict):
-                d[k] = dict(v)
+        d.update(self._PER_EXECUTION)
+        d["_where"] = [_copy_clause(c) for c in d["_where"]]
+        d["_conditional"] = [_copy_clause(c) for c in d["_conditional"]]
+        d["_order"] = list(d["_order"])
+        d["_only_fields"] = list(d["_only_fields"])
+        d["_defer_fields"] = set(d["_defer_fields"])
+        d["_deferred_values"] = dict(d["_deferred_values"])
+        if d["_distinct_fields"] is not None:
+            d["_distinct_fields"] = list(d["_distinct_fields"])
         clone.__dict__ = d
         return clone
 
     def filter(self, *args: Any, **kwargs: Any) -> Any:
-        return super().filter(*args, **self._translate_pk(kwargs))
+        kwargs = self._translate_pk(kwargs)
+        if not args:
+            clone = self._filter_equal(kwargs)
+            if clone is not None:
+                return clone
+        return super().filter(*args, **kwargs)
+
+    def _filter_equal(self, kwargs: dict[str, Any]) -> Any:
+        """cqlengine's filter() for plain ``column=value`` equality, minus the operator parsing.
+
+        Returns None for anything else (operators, tokens, functions, unknown names), which
+        cqlengine's own filter() then handles, errors included.
+        """
+        cols = self.model._columns
+        for key, val in kwargs.items():
+            if val is None or key not in cols or isinstance(val, BaseQueryFunction):
+                return None
+        clone = self.__deepcopy__({})
+        for key, val in kwargs.items():
+            col = cols[key]
+            name = col.db_field_name
+            clone._defer_fields.add(name)
+            clone._deferred_values[name] = val
+            clone._where.append(WhereClause(name, EqualsOperator(), col.to_database(val)))
+        return clone
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs:
@@ -280,10 +314,6 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
         Returns ``_MISS`` when the query is anything else (cqlengine handles it then).
         """
-        from cassandra.cqlengine.operators import EqualsOperator
-
-        from .cqlengine_bridge import execute_prepared
-
         if (
             self._batch
             or self._only_fields
@@ -296,27 +326,38 @@ class DjangoCassandraQuerySet(ModelQuerySet):
             or self._order
             or self._distinct_fields
             or self._fetch_size
+            or self._values_list
+            or self._timeout is not NOT_SET
         ):
             return _MISS
         model = self.model
         values: dict[str, Any] = {}
         for w in self._where:
-            if not isinstance(w.operator, EqualsOperator) or w.field in values:
+            if w.field in values or type(w.operator) is not EqualsOperator:
                 return _MISS
             values[w.field] = w.value
-        for key, value in kwargs.items():
-            col = model._columns.get(key)
-            if col is None or key in values or col.db_field_name != key:
-                return _MISS
-            values[key] = col.to_database(value)
+        if kwargs:
+            cols = model._columns
+            for key, value in kwargs.items():
+                col = cols.get(key)
+                if col is None or key in values or col.db_field_name != key:
+                    return _MISS
+                values[key] = col.to_database(value)
         keys = model._meta.primary_key_columns
+        if len(values) != len(keys):
+            return _MISS
+        try:
+            bound = [values[k] for k in keys]
+        except KeyError:
+            return _MISS
+        if None in bound:
+            return _MISS
         # cqlengine defers the columns it filtered by equality; SELECT * covers them anyway.
-        if self._defer_fields and not set(self._defer_fields) <= set(values):
+        if self._defer_fields and not self._defer_fields <= values.keys():
             return _MISS
-        if set(values) != set(keys) or any(v is None for v in values.values()):
-            return _MISS
-        cql = model._point_read_cql()
-        rows = execute_prepared(model._class_get_connection(), cql, [values[k] for k in keys])
+        wrapper = _connections[model._class_get_connection()]
+        cql = model._point_read_cql(model.__keyspace__ or wrapper.settings_dict["NAME"])
+        rows = execute_prepared_on(wrapper, cql, bound)
         if not rows:
             raise model.DoesNotExist
         if len(rows) > 1:
@@ -324,6 +365,11 @@ class DjangoCassandraQuerySet(ModelQuerySet):
         return model._construct_instance(rows[0])
 
     def _translate_pk(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        for key in kwargs:
+            if key[:2] == "pk":
+                break
+        else:
+            return kwargs
         meta = self.model._meta
         out: dict[str, Any] = {}
         for key, value in kwargs.items():
@@ -498,6 +544,38 @@ class _ValueManager(columns.BaseValueManager):
         self.previous_value = v if type(v) in _IMMUTABLE else copy.deepcopy(v)
 
 
+class _QuerySetDescriptor(QuerySetDescriptor):
+    """``Model.objects``: a fresh queryset per access, as cqlengine's, copied from a template.
+
+    cqlengine runs the queryset's ``__init__`` (some thirty attribute stores) on every
+    ``Model.objects`` access; copying a per-model template dict gives the same object.
+    Querysets with their own ``__init__`` and polymorphic models take cqlengine's path.
+    """
+
+    def __get__(self, obj: Any, model: Any) -> Any:
+        qs_cls = model.__queryset__
+        cached = model.__dict__.get("_queryset_template")
+        if cached is None or cached[0] is not qs_cls:
+            if (
+                model.__abstract__
+                or model._is_polymorphic
+                or qs_cls.__init__ is not AbstractQuerySet.__init__
+            ):
+                return super().__get__(obj, model)
+            cached = (qs_cls, qs_cls(model).__dict__)
+            model._queryset_template = cached
+        qs = _new(qs_cls)
+        d = cached[1].copy()
+        d["_where"] = []
+        d["_conditional"] = []
+        d["_order"] = []
+        d["_only_fields"] = []
+        d["_defer_fields"] = set()
+        d["_deferred_values"] = {}
+        qs.__dict__ = d
+        return qs
+
+
 class DjangoCassandraModelMetaClass(ModelMetaClass):
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
         meta = attrs.pop("Meta", None)
@@ -535,6 +613,7 @@ class DjangoCassandraModel(Model, metaclass=DjangoCassandraModelMetaClass):
 
     __abstract__ = True
     __queryset__ = DjangoCassandraQuerySet
+    objects = _QuerySetDescriptor()
     __database__: str | None = None  # DATABASES alias; default: the first django_astra alias
 
     @classmethod
@@ -560,14 +639,72 @@ class DjangoCassandraModel(Model, metaclass=DjangoCassandraModelMetaClass):
         return connections[cls._class_get_connection()].settings_dict["NAME"]
 
     @classmethod
-    def _point_read_cql(cls) -> str:
+    def _point_read_cql(cls, keyspace: str | None = None) -> str:
+        """``SELECT * ... WHERE <every primary-key column> = ? LIMIT 2``, built once per keyspace."""
+        ks = keyspace or cls._get_keyspace()
         cache = cls.__dict__.get("_point_read_cache")
-        ks = cls._get_keyspace()
-        if cache is None or cache[0] != ks:
-            where = " AND ".join(f'"{c}" = ?' for c in cls._meta.primary_key_columns)
-            cache = (ks, f"SELECT * FROM {cls.column_family_name()} WHERE {where} LIMIT 2")
+        if cache is None:
+            cache = {}
             cls._point_read_cache = cache
-        return cache[1]
+        cql = cache.get(ks)
+        if cql is None:
+            where = " AND ".join(f'"{c}" = ?' for c in cls._meta.primary_key_columns)
+            table = f"{protect_name(ks)}.{cls.column_family_name(include_keyspace=False)}"
+            cql = f"SELECT * FROM {table} WHERE {where} LIMIT 2"
+            cache[ks] = cql
+        return cql
+
+    @classmethod
+    def _construct_instance(cls, values: dict[str, Any]) -> Any:
+        """A persisted instance from a result row, as cqlengine builds it, without per-column
+        defaults computed only to be overwritten (``uuid4()`` for an ``id`` column...)."""
+        plan = cls.__dict__.get("_construct_plan")
+        if plan is None:
+            plan = cls._make_construct_plan()
+        if not plan:
+            return super()._construct_instance(values)
+        obj = _new(cls)
+        d = obj.__dict__
+        d.update(_PERSISTED_STATE)
+        managers = {}
+        for name, column, fast, to_python, container in plan:
+            if name not in values:
+                return super()._construct_instance(values)  # deferred columns: defaults apply
+            v = values[name]
+            if v is not None or container:
+                v = to_python(v)
+            if fast:
+                m = _new(_ValueManager)
+                m.__dict__ = {
+                    "instance": obj,
+                    "column": column,
+                    "value": v,
+                    "previous_value": v if type(v) in _IMMUTABLE else copy.deepcopy(v),
+                    "explicit": False,
+                }
+            else:
+                m = column.value_manager(obj, column, v)
+                m.reset_previous_value()
+            managers[name] = m
+        d["_values"] = managers
+        return obj
+
+    @classmethod
+    def _make_construct_plan(cls) -> list[Any]:
+        plan: list[Any] = []
+        if not (cls._db_map or cls._is_polymorphic):
+            plan = [
+                (
+                    name,
+                    col,
+                    col.value_manager is _ValueManager,
+                    col.to_python,
+                    isinstance(col, columns.BaseContainerColumn),
+                )
+                for name, col in cls._columns.items()
+            ]
+        cls._construct_plan = plan
+        return plan
 
     @property
     def pk_token(self) -> str:
@@ -599,11 +736,7 @@ def _jsonable(v: Any) -> Any:
 
 
 def _default_alias() -> str:
-    from django.conf import settings
-
-    from .cqlengine_bridge import astra_aliases
-
-    key = id(settings.DATABASES)
+    key = id(_settings.DATABASES)
     if _ALIAS_CACHE and _ALIAS_CACHE[0] == key:
         return _ALIAS_CACHE[1]
     aliases = astra_aliases()
@@ -616,3 +749,20 @@ def _default_alias() -> str:
 
 
 _ALIAS_CACHE: list[Any] = []
+_new = object.__new__
+# What Model.__init__ + _set_persisted(force=True) leave on an instance read from the database.
+_PERSISTED_STATE = {
+    "_ttl": None,
+    "_timestamp": None,
+    "_conditional": None,
+    "_batch": None,
+    "_timeout": NOT_SET,
+    "_is_persisted": True,
+    "_connection": None,
+}
+
+
+def _copy_clause(clause: Any) -> Any:
+    c = _new(type(clause))
+    c.__dict__ = clause.__dict__.copy()
+    return c

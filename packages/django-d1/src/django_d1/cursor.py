@@ -50,6 +50,27 @@ def inline_any(value: Any) -> str | None:
     return None
 
 
+def fit_statement(sql: str, adapted: Any, *, strict: bool = False) -> Statement | None:
+    """``sql`` (Django ``%s`` style) with adapted params as a statement within D1's limits.
+
+    Integers are inlined; past 100 bound parameters every other value is inlined too.
+    Returns None if the statement is longer than 100,000 bytes, or (unless ``strict``, which
+    raises OperationalError then) if it still needs more than 100 bound parameters.
+    """
+    text, args = translate(sql, adapted, "qmark", inline_int)
+    if len(args) > MAX_PARAMS:
+        text, args = translate(sql, adapted, "qmark", inline_any)
+        if len(args) > MAX_PARAMS:
+            if not strict:
+                return None
+            raise dbapi.OperationalError(
+                f"The statement needs {len(args)} bound parameters; D1 allows {MAX_PARAMS}."
+            )
+    if len(text) > MAX_STATEMENT_BYTES or len(text.encode()) > MAX_STATEMENT_BYTES:
+        return None
+    return Statement(text, args)
+
+
 class D1Cursor(Cursor):
     def execute(self, sql: str, params: Any = None) -> D1Cursor:
         self._check_open()
@@ -74,17 +95,7 @@ class D1Cursor(Cursor):
 
     def _fit(self, sql: str, params: Any) -> Statement | None:
         """The statement within D1's limits, or None if only splitting can make it fit."""
-        adapted = self._adapt(params)
-        text, args = translate(sql, adapted, "qmark", inline_int)
-        if len(args) > MAX_PARAMS:
-            text, args = translate(sql, adapted, "qmark", inline_any)
-            if len(args) > MAX_PARAMS:
-                raise dbapi.OperationalError(
-                    f"The statement needs {len(args)} bound parameters; D1 allows {MAX_PARAMS}."
-                )
-        if len(text.encode()) > MAX_STATEMENT_BYTES:
-            return None
-        return Statement(text, args)
+        return fit_statement(sql, self._adapt(params), strict=True)
 
     def _execute_split(self, sql: str, params: Any) -> D1Cursor:
         parts = split_insert(sql)

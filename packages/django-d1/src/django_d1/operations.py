@@ -30,7 +30,7 @@ _INTEGER_TYPES = {
 
 
 class DatabaseOperations(RemoteOperations):
-    compiler_module = "django_backend_core.remote_sqlite.compiler"
+    compiler_module = "django_d1.compiler"
 
     def bulk_batch_size(self, fields, objs):
         """Rows per statement, chosen from the arguments Django passes (no caller inspection).
@@ -48,6 +48,10 @@ class DatabaseOperations(RemoteOperations):
         if len(fields) == 1:
             return 500
         if len(fields) >= 2 and _is_pk(fields[0]) and _is_pk(fields[1]):
+            if objs and _packable_update(fields[2:], objs):
+                # All objects in one CASE update, which the compiler cuts back into
+                # statements within the limits, several per batch request.
+                return len(objs)
             return self._update_batch_size(fields[2:], objs)
         return max(1, min(len(objs), BULK_INSERT_ROWS))
 
@@ -104,6 +108,18 @@ class DatabaseOperations(RemoteOperations):
                 "DecimalField."
             )
         return value
+
+
+def _packable_update(fields: Any, objs: Any) -> bool:
+    """bulk_update shapes that :mod:`django_d1.compiler` can pack: one table, one-column pk.
+
+    Fields of a parent model (multi-table inheritance) become related updates, and composite
+    primary keys compare tuples; both keep Django's per-slice statements.
+    """
+    meta = objs[0].__class__._meta
+    if getattr(meta, "is_composite_pk", False):
+        return False
+    return all(getattr(f, "model", None) is meta.concrete_model for f in fields)
 
 
 def _is_pk(field: Any) -> bool:

@@ -8,11 +8,12 @@ reached the server (connect errors), because a retried write may apply twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpcore
@@ -66,18 +67,34 @@ class D1Transport:
         self.timeout = timeout
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=_http_transport(),
+            transport=D1HTTPTransport(),
         )
-        # Built once: each request is sent with client.send(), skipping per-call URL and
-        # header merging (the point read should cost little more than the raw POST).
+        # Built once per connection (the point read should cost little more than a raw POST).
         self._url = httpx.URL(self.url)
-        self._headers = httpx.Headers(
-            {
-                "Authorization": f"Bearer {self.token.reveal()}",
-                "Content-Type": "application/json",
-                "User-Agent": "django-d1",
-            }
+        headers = {
+            "Authorization": f"Bearer {self.token.reveal()}",
+            "Content-Type": "application/json",
+            "User-Agent": "django-d1",
+        }
+        self._headers = httpx.Headers(headers)
+        self._timeouts = self.client.timeout.as_dict()
+        # Our own transport: send straight through its httpcore pool, skipping httpx.Client's
+        # per-request work (auth, redirects, cookies, event hooks: none of which D1 uses).
+        # A client passed in by the user goes through client.send() as it expects.
+        transport = getattr(self.client, "_transport", None) if client is None else None
+        self._fast = transport if isinstance(transport, D1HTTPTransport) else None
+        host = self._url.raw_host
+        if self._url.port is not None:
+            host += b":%d" % self._url.port
+        self._raw_url = httpcore.URL(
+            scheme=self._url.raw_scheme,
+            host=self._url.raw_host,
+            port=self._url.port,
+            target=self._url.raw_path,
         )
+        self._raw_headers = [(b"Host", host)] + [
+            (k.encode(), v.encode()) for k, v in headers.items()
+        ]
 
     def __repr__(self) -> str:
         return f"<D1Transport {self.redactor.redact(self.url)}>"
@@ -114,14 +131,7 @@ class D1Transport:
         while True:
             retry = attempt > 0
             try:
-                request = httpx.Request(
-                    "POST",
-                    self._url,
-                    headers=self._headers,
-                    content=payload,
-                    extensions={"timeout": self.client.timeout.as_dict()},
-                )
-                response = self.client.send(request)
+                response = self._send(payload)
             except httpx.ConnectError as exc:  # never reached the server: safe to retry
                 self.metrics.record(statements=count, sent=len(payload), retries=int(retry))
                 if attempt < self.retries and time.monotonic() < deadline:
@@ -167,22 +177,50 @@ class D1Transport:
                         continue
             return self._parse(response, stmts)
 
-    def _retry_after(self, response: httpx.Response, attempt: int) -> float:
-        header = response.headers.get("retry-after")
+    def _send(self, payload: bytes) -> _Reply:
+        """One POST of ``payload``; httpx exceptions on failure."""
+        if self._fast is not None:
+            headers = [*self._raw_headers, (b"Content-Length", b"%d" % len(payload))]
+            request = httpcore.Request(
+                b"POST",
+                self._raw_url,
+                headers=headers,
+                content=payload,
+                extensions={"timeout": self._timeouts},
+            )
+            with _mapped_httpcore_errors():
+                reply = self._fast.pool.handle_request(request)
+                try:
+                    content = reply.read()
+                finally:
+                    reply.close()
+            return _Reply(reply.status, reply.headers, content)
+        request = httpx.Request(
+            "POST",
+            self._url,
+            headers=self._headers,
+            content=payload,
+            extensions={"timeout": self._timeouts},
+        )
+        response = self.client.send(request)
+        return _Reply(response.status_code, response.headers.raw, response.content)
+
+    def _retry_after(self, response: _Reply, attempt: int) -> float:
+        header = response.header("retry-after")
         try:
             wait = float(header) if header is not None else 0.2 * 2**attempt
         except ValueError:
             wait = 0.2 * 2**attempt
         return max(0.0, min(wait, self.max_retry_wait))
 
-    def _parse(self, response: httpx.Response, stmts: Sequence[Statement]) -> list[Result]:
+    def _parse(self, response: _Reply, stmts: Sequence[Statement]) -> list[Result]:
         status = response.status_code
         try:
-            data = response.json()
+            data = json.loads(response.content)
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            text = response.text[:200]
+            text = response.content[:200].decode("utf-8", "replace")
             raise self.errors.map(
                 f"D1 answered HTTP {status} without a JSON envelope: {text}",
                 status=status,
@@ -206,7 +244,10 @@ class D1Transport:
         for item, stmt in zip(items, owners, strict=True):
             results = item.get("results") or {}
             columns = list(results.get("columns") or [])
-            rows = [tuple(_value(v) for v in row) for row in results.get("rows") or []]
+            rows = [
+                tuple([bytes(v) if type(v) is list else v for v in row])  # BLOB: byte array
+                for row in results.get("rows") or ()
+            ]
             meta = item.get("meta") or {}
             changes = int(meta.get("changes") or 0)
             writes = _is_write(stmt.sql)
@@ -222,20 +263,118 @@ class D1Transport:
         return out
 
 
-def _http_transport() -> httpx.HTTPTransport:
-    """httpx's transport with TCP_NODELAY and one write per request.
+class _Reply:
+    """Status, raw headers and body of one answer (httpx's or httpcore's)."""
+
+    __slots__ = ("status_code", "raw_headers", "content")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:
+        self.status_code = status
+        self.raw_headers = headers
+        self.content = content
+
+    def header(self, name: str) -> str | None:
+        key = name.lower().encode()
+        for k, v in self.raw_headers:
+            if k.lower() == key:
+                return v.decode("latin-1")
+        return None
+
+
+class D1HTTPTransport(httpx.BaseTransport):
+    """httpx transport over a public ``httpcore.ConnectionPool`` with TCP_NODELAY and one
+    write per request.
 
     httpcore writes the request head and body separately; without TCP_NODELAY, Nagle holds
     the body back until the head is acknowledged (a round trip, plus the peer's delayed ACK).
-    Each extra write also wakes the peer once more. The coalescing stream sends both in one
-    write. httpx's own retries stay off: ``D1Transport`` retries with write-safety rules.
+    Each extra write also wakes the peer once more. The pool is built with a
+    :class:`CoalescingBackend` through httpcore's public ``network_backend`` argument (no
+    patching of httpx's private pool). httpcore's retries stay off: ``D1Transport`` retries
+    with write-safety rules. TLS verification follows httpx (certifi, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR`` when ``trust_env``).
     """
-    transport = httpx.HTTPTransport(http1=True, http2=False, retries=0, socket_options=[NODELAY])
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.NetworkBackend):  # httpcore 1.x; else plain writes
-        pool._network_backend = CoalescingBackend(backend)  # type: ignore[union-attr]
-    return transport
+
+    def __init__(
+        self, *, verify: bool | str = True, trust_env: bool = True, max_connections: int = 10
+    ) -> None:
+        self.pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=5.0,
+            http1=True,
+            http2=False,
+            retries=0,
+            socket_options=[NODELAY],
+            network_backend=CoalescingBackend(httpcore.SyncBackend()),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped_httpcore_errors():
+            response = self.pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _mapped_httpcore_errors():
+            yield from self.stream
+
+    def close(self) -> None:
+        if hasattr(self.stream, "close"):
+            self.stream.close()
+
+
+# httpcore's exceptions as httpx's (what httpx.HTTPTransport does), most specific first.
+_HTTPCORE_TO_HTTPX: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+@contextlib.contextmanager
+def _mapped_httpcore_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for core_cls, httpx_cls in _HTTPCORE_TO_HTTPX:
+            if isinstance(exc, core_cls):
+                raise httpx_cls(str(exc)) from exc
+        raise
 
 
 NODELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -308,10 +447,3 @@ def _is_write(sql: str) -> bool:
 
 def _is_insert(sql: str) -> bool:
     return bool(_INSERT.search(sql))
-
-
-def _value(v: Any) -> Any:
-    # D1 returns BLOBs as arrays of byte values.
-    if isinstance(v, list):
-        return bytes(v)
-    return v

@@ -48,6 +48,9 @@ class DBMSTarget:
     access_id: str | None = None
     access_secret: str | None = None
     server: Any = None
+    #: Seconds a session waits for another session's transaction lock before it gets an
+    #: error (None: production, which waits forever).
+    lock_timeout: float | None = None
 
     def endpoint(self, database_id: str | None = None) -> str:
         database_id = database_id or f"t{uuid.uuid4().hex[:12]}"
@@ -91,7 +94,9 @@ def dbms_target(request: pytest.FixtureRequest) -> Iterator[DBMSTarget]:
             timeout=60,
             name="miniflare",
         ) as server:
-            yield DBMSTarget("miniflare", f"ws://127.0.0.1:{server.port}", server=server)
+            yield DBMSTarget(
+                "miniflare", f"ws://127.0.0.1:{server.port}", server=server, lock_timeout=5
+            )
         return
     server = request.getfixturevalue("dbms_server")
-    yield DBMSTarget("local", f"ws://127.0.0.1:{server.port}", server=server)
+    yield DBMSTarget("local", f"ws://127.0.0.1:{server.port}", server=server, lock_timeout=2)

@@ -39,21 +39,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django_backend_core import dbapi
-from django_backend_core.errors import SQLITE_RULES, ErrorMapper
+from django_backend_core.errors import SQLITE_RULES, ErrorMapper, Rule
 from django_backend_core.metrics import RoundTrips
 from django_backend_core.params import scan
 from django_backend_core.secrets import Redactor
 from django_backend_core.transport import Result, Statement
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.protocol import State
-from websockets.sync.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from .sql import Shape, analyze, expand_star, transaction_command
+from .wire import Closed, WebSocket
 
 CHANGES = "SELECT changes(), last_insert_rowid()"
 #: A Durable Object binds at most 100 arguments per statement.
 MAX_ARGUMENTS = 100
 NO_ROWID = "no such column: rowid"
+#: The local server's and the Miniflare Worker's lock-wait timeout (production waits forever):
+#: like sqlite3's "database is locked", an OperationalError.
+LOCAL_RULES = (Rule(dbapi.OperationalError, message=r"locked by another session"),)
+
+
+class SocketLost(dbapi.OperationalError):
+    """The socket broke or timed out while a request was (possibly) in flight."""
 
 
 @dataclass
@@ -108,15 +114,17 @@ class DBMSTransport:
         self.metrics = metrics if metrics is not None else RoundTrips()
         self.redactor = redactor if redactor is not None else Redactor()
         self.redactor.add(access_secret)
-        self.errors = ErrorMapper(SQLITE_RULES, redactor=self.redactor)
+        self.errors = ErrorMapper(LOCAL_RULES + SQLITE_RULES, redactor=self.redactor)
         self._headers: dict[str, str] = {}
         if access_id:
             self._headers["CF-Access-Client-Id"] = access_id
         if access_secret:
             self._headers["CF-Access-Client-Secret"] = access_secret
-        self._ws: ClientConnection | None = None
+        self._ws: WebSocket | None = None
         self._lock = threading.RLock()
         self.in_transaction = False
+        #: ``begin`` was asked for but not sent yet: it goes in front of the next request.
+        self._pending_begin = False
         #: Django's autocommit is off: the next write begins a transaction implicitly.
         self.autobegin = False
         self._journal: list[_Entry] = []
@@ -131,21 +139,20 @@ class DBMSTransport:
     # -- socket -----------------------------------------------------------------------------
     @property
     def connected(self) -> bool:
-        return self._ws is not None and self._ws.protocol.state is State.OPEN
+        """A socket is open (as far as this side knows; :meth:`WebSocket.alive` asks)."""
+        ws = self._ws
+        return ws is not None and ws.sock.fileno() >= 0
 
-    def _connect(self) -> ClientConnection:
+    def _connect(self) -> WebSocket:
         if self.closed:
             raise dbapi.InterfaceError("The transport is closed.")
         try:
-            ws = connect(
+            ws = WebSocket(
                 self.endpoint,
-                additional_headers=self._headers or None,
-                open_timeout=self.connect_timeout,
-                close_timeout=1,
-                ping_interval=None,
-                compression=None,
+                headers=self._headers,
+                timeout=self.connect_timeout,
                 max_size=64 * 1024 * 1024,
-                proxy=None if self.loopback else True,
+                proxy=not self.loopback,
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -155,7 +162,6 @@ class DBMSTransport:
             ) from None
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             raise self.errors.map_exception(exc) from None
-        ws.pending_legacy_warning = False  # websockets >= 17.1 warns unless told
         self.connects += 1
         self._ws = ws
         return ws
@@ -163,53 +169,61 @@ class DBMSTransport:
     def _drop(self) -> None:
         ws, self._ws = self._ws, None
         if ws is not None:
-            try:
-                ws.close_socket() if hasattr(ws, "close_socket") else ws.socket.close()
-            except Exception:  # pragma: no cover - already gone
-                pass
+            ws.abort()
 
     def is_usable(self) -> bool:
-        return not self.closed and (self._ws is None or self.connected)
+        """Not closed, and the socket (if any) was not closed by the server meanwhile."""
+        if self.closed:
+            return False
+        with self._lock:
+            return self._ws is None or self._ws.alive()
 
     def close(self) -> None:
         with self._lock:
             self.closed = True
             ws, self._ws = self._ws, None
             self.in_transaction = False
+            self._pending_begin = False
             self._journal.clear()
             if ws is not None:
-                try:
-                    ws.close()
-                except Exception:  # pragma: no cover
-                    pass
+                ws.close()
 
     # -- one round trip ---------------------------------------------------------------------
     def request(self, query: str, arguments: list[Any] | None, *, retry: bool) -> Any:
         """Send one execute frame, return the ``result`` object; retry once if ``retry``
-        and the socket broke (only safe for reads outside a transaction)."""
-        frame = json.dumps(
-            {
-                "type": "request",
-                "request": {"type": "execute", "stmt": {"query": query, "arguments": arguments}},
-            },
-            allow_nan=False,
-        )
+        and the socket broke (only safe for reads outside a transaction).
+
+        A ``begin`` still pending (see :meth:`begin`) travels in front of the query."""
         with self._lock:
+            begin = self._pending_begin
+            if begin:
+                query = f"begin;{query}"
+                retry = False
+            frame = json.dumps(
+                {
+                    "type": "request",
+                    "request": {
+                        "type": "execute",
+                        "stmt": {"query": query, "arguments": arguments},
+                    },
+                },
+                allow_nan=False,
+            )
             retried = False
             while True:
-                ws = self._ws if self.connected else None
-                if ws is None:
+                ws = self._ws
+                if ws is None or not ws.alive():
                     if self._ws is not None:  # dropped since the last request: nothing sent
                         self._drop()
-                        if self.in_transaction:
+                        if self.in_transaction and not begin:
                             self._lost_transaction()
                     ws = self._connect()
                 try:
-                    ws.send(frame)
-                except ConnectionClosed:
-                    # websockets refuses to send on a closed socket: the frame never left.
+                    sent = ws.send(frame)
+                except Closed:
+                    # The socket was closed before the frame could leave.
                     self._drop()
-                    if self.in_transaction:
+                    if self.in_transaction and not begin:
                         self._lost_transaction()
                     if retried:
                         raise self._lost(ConnectionError("closed"), sent=False) from None
@@ -222,7 +236,7 @@ class DBMSTransport:
                     raise self._lost(exc, sent=True) from None
                 try:
                     raw = ws.recv(timeout=self.timeout)
-                except (ConnectionClosed, OSError, TimeoutError) as exc:
+                except (Closed, OSError, TimeoutError) as exc:
                     self._drop()
                     if self.in_transaction:
                         self._lost_transaction()
@@ -231,15 +245,29 @@ class DBMSTransport:
                         self.metrics.retries += 1
                         continue
                     raise self._lost(exc, sent=True) from None
-                self.metrics.record(sent=len(frame), received=len(raw))
-                return self._decode(raw)
+                self.metrics.record(sent=sent, received=len(raw))
+                if not begin:
+                    return self._decode(raw)
+                try:
+                    result = self._decode(raw)
+                except dbapi.Error as exc:
+                    # The Worker waits for the lock before it reads the query: a lock
+                    # timeout means the begin never ran (the next request sends it again).
+                    if "locked by another session" not in str(exc):
+                        self._pending_begin = False
+                    raise
+                self._pending_begin = False
+                return result
 
     def _lost_transaction(self) -> None:
         self.in_transaction = False
+        self._pending_begin = False
         self._journal.clear()
         raise dbapi.OperationalError(
-            "The workers-dbms socket was lost inside a transaction; the server rolled the "
-            "transaction back. Nothing of it was committed; retry the whole transaction."
+            "The workers-dbms socket was lost inside a transaction, which cannot go on over a "
+            "new socket; this client committed nothing of it. The local server and the "
+            "Miniflare Worker roll it back; production workers-dbms keeps the writes already "
+            "made and its lock (see docs/backends/dbms.md). Retry the whole transaction."
         )
 
     def _lost(self, exc: BaseException, *, sent: bool) -> dbapi.Error:
@@ -250,7 +278,7 @@ class DBMSTransport:
             msg = f"the workers-dbms socket broke ({what})"
         if sent:
             msg += "; the statement may or may not have been applied (writes are never re-sent)"
-        return dbapi.OperationalError(self.redactor.redact(msg))
+        return SocketLost(self.redactor.redact(msg))
 
     def _decode(self, raw: str | bytes) -> Any:
         try:
@@ -260,7 +288,12 @@ class DBMSTransport:
             raise dbapi.InterfaceError("workers-dbms sent a frame that is not JSON") from None
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind == "execute":
-            return msg.get("result") or {}
+            result = msg.get("result") or {}
+            # Row values are JSON scalars, except a BLOB, which JSON.stringify prints as {}:
+            # without those two bytes in the frame, rows need no per-value check.
+            if b"{}" in raw if isinstance(raw, bytes) else "{}" in raw:
+                result["_objects"] = True
+            return result
         if kind == "response_error":
             text = str(msg.get("error", ""))
             if text.startswith("Error: "):
@@ -374,7 +407,11 @@ class DBMSTransport:
             result = self.request(f"{shape.sql} RETURNING 1", args, retry=False)
             return Result([], [], len(result.get("results") or []), None, payload=result)
         result = self.request(shape.sql, args, retry=retry_read)
-        rows = [tuple(_value(v) for v in r) for r in result.get("results") or []]
+        results = result.get("results") or []
+        if result.pop("_objects", False):
+            rows = [tuple(_value(v) for v in r) for r in results]
+        else:
+            rows = list(map(tuple, results))
         if shape.kind == "dml":  # its own RETURNING
             return Result(list(shape.names), rows, len(rows), None, payload=result)
         columns = list(shape.names)
@@ -399,16 +436,26 @@ class DBMSTransport:
         return Result()
 
     def begin(self) -> None:
+        """Open a transaction; the ``begin`` travels with the transaction's first statement.
+
+        The Worker splits each query on ``;`` and runs a ``begin`` piece before the rest, so
+        ``begin;<first statement>`` is one round trip instead of two, and a transaction that
+        runs no statement costs none."""
         with self._lock:
             if self.in_transaction:
                 raise dbapi.OperationalError("cannot start a transaction within a transaction")
-            self.request("begin", None, retry=False)
             self.in_transaction = True
+            self._pending_begin = True
             self._journal.clear()
 
     def commit(self) -> None:
         with self._lock:
             if not self.in_transaction:
+                return
+            if self._pending_begin:  # nothing was sent: nothing to commit
+                self._pending_begin = False
+                self.in_transaction = False
+                self._journal.clear()
                 return
             try:
                 self.request("commit", None, retry=False)
@@ -427,8 +474,15 @@ class DBMSTransport:
                 return
             self.in_transaction = False
             self._journal.clear()
+            if self._pending_begin:  # nothing was sent: nothing to undo
+                self._pending_begin = False
+                return
             try:
                 self.request("rollback", None, retry=False)
+            except SocketLost:
+                # The object aborts right after its reply, which may be lost with the socket;
+                # either way the transaction is over and the socket is gone.
+                pass
             finally:
                 # The Worker aborts the object after replying: every socket is dropped.
                 self._drop()

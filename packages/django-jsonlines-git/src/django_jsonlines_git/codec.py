@@ -19,17 +19,36 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import eq, itemgetter
+from operator import itemgetter
 from typing import Any
 
 SCHEMA_FILE = "schema.sql"
 SUFFIX = ".jsonl"
 B64 = "$base64"
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}\Z")
+_HEX_LINES = re.compile(r"[0-9a-fA-F\n]*")
 _CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
 _loads = json.loads
+
+
+def _canonical_uuid_column(joined: str, n: int) -> list[str] | None:
+    """n values joined by newlines, all canonical UUIDs → their 32-hex forms, else None.
+
+    String slicing and one character-class regex (all C loops): 100,000 values in ~10 ms.
+    """
+    if len(joined) != 37 * n - 1:
+        return None
+    dashes = "-" * n
+    if not (
+        joined[8::37] == joined[13::37] == joined[18::37] == joined[23::37] == dashes
+        and joined[36::37] == "\n" * (n - 1)
+    ):
+        return None
+    hexes = joined.replace("-", "")
+    if len(hexes) != len(joined) - 4 * n or not _HEX_LINES.fullmatch(hexes):
+        return None
+    return hexes.split("\n")
 
 
 class FormatError(sqlite3.DatabaseError):
@@ -105,32 +124,57 @@ class TableCodec:
         if objs is None or len(objs) != len(lines):
             self._locate(text, path)  # raises with file and line
             raise FormatError(f"{path}: not valid JSONL")
-        colset = self._colset
-        get = self._get
-        only = self.columns[0] if get is None else None
-        try:  # C-level loops: every line is an object with exactly the table's columns
-            ok = all(map(eq, repeat(colset), map(dict.keys, objs)))
-        except TypeError:
+        ncols = len(self.columns)
+        try:  # C-level loops: each object has exactly the table's columns (KeyError if one is
+            # missing, a larger total length if one has extra keys; TypeError if not an object)
+            ok = sum(map(len, objs)) == ncols * len(objs)
+            for c in (self.columns[i] for i in self.uuid_cols):
+                self._uuids_to_hex(objs, c)
+            get = self._get
+            if get is not None:
+                rows = list(map(get, objs))
+            else:
+                only = self.columns[0]
+                rows = [(o[only],) for o in objs]
+        except (KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
-            self._locate(text, path)
-        for c in (self.columns[i] for i in self.uuid_cols):  # canonical UUID → Django's 32 hex
-            for o in objs:
-                v = o[c]
-                if (
-                    v.__class__ is str
-                    and len(v) == 36
-                    and v[8] == v[13] == v[18] == v[23] == "-"
-                    and _HEX32.match(h := v.replace("-", ""))
-                ):
-                    o[c] = h
-        rows = list(map(get, objs)) if get is not None else [(o[only],) for o in objs]
+            self._locate(text, path)  # raises with file and line
+            raise FormatError(f"{path}: keys do not match the columns of table {self.table!r}")
         if B64 in text:
             rows = [
                 self._convert(row, path, n, line) if B64 in line else row
                 for n, (row, line) in enumerate(zip(rows, lines, strict=True), 1)
             ]
         return rows, lines
+
+    @staticmethod
+    def _uuids_to_hex(objs: list[dict[str, Any]], column: str) -> None:
+        """Canonical UUID text → Django's 32 hex digits, in place (other values unchanged).
+
+        Fast path: the whole column is canonical UUIDs (what this backend writes), checked by
+        string checks over the joined values and converted with one str.replace.
+        """
+        values = list(map(itemgetter(column), objs))
+        if not values:
+            return
+        try:
+            joined = "\n".join(values)
+        except TypeError:  # NULLs or non-text values: per-value path
+            joined = None
+        hexes = _canonical_uuid_column(joined, len(values)) if joined is not None else None
+        if hexes is not None:
+            for o, v in zip(objs, hexes, strict=True):
+                o[column] = v
+            return
+        for o, v in zip(objs, values, strict=True):
+            if (
+                v.__class__ is str
+                and len(v) == 36
+                and v[8] == v[13] == v[18] == v[23] == "-"
+                and _HEX32.match(h := v.replace("-", ""))
+            ):
+                o[column] = h
 
     def _locate(self, text: str, path: str) -> None:
         """Slow path: find the first bad line and raise an error naming it."""

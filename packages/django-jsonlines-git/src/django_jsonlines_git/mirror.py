@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from .codec import SCHEMA_FILE, SUFFIX, FormatError, TableCodec, dump_schema, parse_schema
@@ -152,8 +153,7 @@ class Mirror:
                     self.conn.executemany(
                         f"INSERT INTO main.{qn(table)} ({cols}) VALUES ({marks})", rows
                     )
-                    ipk = codec.ipk
-                    cache = {row[ipk]: line for row, line in zip(rows, lines, strict=True)}
+                    cache = dict(zip(map(itemgetter(codec.ipk), rows), lines, strict=True))
                 else:
                     self.conn.executemany(
                         f"INSERT INTO main.{qn(table)} (rowid, {cols}) VALUES (?, {marks})",

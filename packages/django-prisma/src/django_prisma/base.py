@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.functional import cached_property
@@ -31,7 +32,13 @@ from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
 from .operations import DatabaseOperations
 from .schema import DatabaseSchemaEditor
-from .transport import DEFAULT_ENGINE_HASH, CacheStrategy, PrismaTransport, parse_url
+from .transport import (
+    DEFAULT_ENGINE_HASH,
+    CacheStrategy,
+    PrismaTransport,
+    is_local_dev_key,
+    parse_url,
+)
 
 DEFAULT_HOST_URL = "prisma://accelerate.prisma-data.net/"
 _ISOLATION = {"READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"}
@@ -178,11 +185,23 @@ class DatabaseWrapper(BaseDatabaseWrapper):
             "transaction_timeout_ms": int(options.pop("transaction_timeout", 15_000)),
             "max_wait_ms": int(options.pop("max_wait", 5_000)),
             "isolation_level": str(isolation).upper() if isolation else None,
+            # USE_TZ=False: naive datetimes, like Django's postgresql backend. Sessions are UTC
+            # (no per-connection SET TIME ZONE over HTTP), so naive values are UTC wall time.
+            "naive_datetimes": not settings.USE_TZ,
+            "retries": int(options.pop("retries", 3)),
+            "retry_max_wait": float(options.pop("retry_max_wait", 5.0)),
         }
+        wrap = options.pop("autocommit_write_transactions", None)
+        # Auto: on for a local `prisma dev` server (PGlite), whose implicit COMMIT loses
+        # deferred constraint violations (transport.py, docs/backends/prisma.md).
+        params["autocommit_write_transactions"] = (
+            is_local_dev_key(api_key) if wrap is None else bool(wrap)
+        )
         if options:
             raise ImproperlyConfigured(
                 f"django_prisma: unknown OPTIONS {sorted(options)}; known: engine_hash, "
-                "timeout, transaction_timeout, max_wait, isolation_level, atomic_migrations"
+                "timeout, transaction_timeout, max_wait, isolation_level, atomic_migrations, "
+                "retries, retry_max_wait, autocommit_write_transactions"
             )
         return params
 
@@ -221,18 +240,6 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         except Database.Error:
             return False
         return True
-
-    def disable_constraint_checking(self) -> bool:
-        if not self.in_atomic_block:
-            return False
-        with self.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        return True
-
-    def enable_constraint_checking(self) -> None:
-        if self.in_atomic_block and self.connection is not None:
-            with self.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def check_constraints(self, table_names: Sequence[str] | None = None) -> None:
         with self.cursor() as cursor:

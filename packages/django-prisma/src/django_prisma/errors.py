@@ -4,7 +4,8 @@ Rules (shared/reference/prisma.md section 2.2 and "Implications" 4):
 P2010 carries the PostgreSQL SQLSTATE in ``meta.driverAdapterError.cause.originalCode`` and is
 mapped by class; P2002/P2003/P2011 are integrity errors; P2028 or HTTP 409 (interactive
 transaction closed/expired) becomes Django's TransactionManagementError; P6xxx, 401, 429 and
-5xx are operational. The original JSON (redacted) stays on ``exc.payload``.
+5xx are operational. The original JSON (redacted) stays on ``exc.payload``. Classification
+goes through the core's :class:`~django_backend_core.errors.ErrorMapper`.
 """
 
 from __future__ import annotations
@@ -14,30 +15,43 @@ from typing import Any
 
 from django.db.transaction import TransactionManagementError
 from django_backend_core import dbapi
+from django_backend_core.errors import ErrorMapper, Rule
 from django_backend_core.secrets import Redactor
 
-_SQLSTATE_CLASSES: dict[str, type[dbapi.Error]] = {
-    "23": dbapi.IntegrityError,
-    "22": dbapi.DataError,
-    "42": dbapi.ProgrammingError,
-    "40": dbapi.OperationalError,
-    "08": dbapi.OperationalError,
-    "57": dbapi.OperationalError,
-    "53": dbapi.OperationalError,
-    "0A": dbapi.NotSupportedError,
-    "25": dbapi.InternalError,
-    "XX": dbapi.InternalError,
-}
 _INTEGRITY_CODES = {"P2002", "P2003", "P2011", "P2004", "P2014"}
-# Driver-adapter error kinds; a failing COMMIT answers e.g. 500 {"error":
-# "ForeignKeyConstraintViolation"} with no SQLSTATE (measured on @prisma/dev 0.25.2).
-_INTEGRITY_KINDS = {
-    "UniqueConstraintViolation",
-    "ForeignKeyConstraintViolation",
-    "NullConstraintViolation",
-    "CheckConstraintViolation",
+# Driver-adapter error kinds and the SQLSTATE each stands for: a COMMIT failing a deferred
+# check answers 500 {"error": "ForeignKeyConstraintViolation"} with no SQLSTATE (measured on
+# @prisma/dev 0.25.2).
+_KIND_SQLSTATE = {
+    "UniqueConstraintViolation": "23505",
+    "ForeignKeyConstraintViolation": "23503",
+    "NullConstraintViolation": "23502",
+    "CheckConstraintViolation": "23514",
 }
 _SQLSTATE_IN_TEXT = re.compile(r"Code: `([0-9A-Z]{5})`")
+
+# First match wins. Classified by the core's ErrorMapper; P2028/409 is handled before it,
+# because Django's TransactionManagementError is not a DB-API error class.
+MAPPER = ErrorMapper(
+    [
+        Rule(dbapi.IntegrityError, sqlstate="23"),
+        Rule(dbapi.DataError, sqlstate="22"),
+        Rule(dbapi.ProgrammingError, sqlstate="42"),
+        Rule(dbapi.OperationalError, sqlstate=("40", "08", "57", "53")),
+        Rule(dbapi.NotSupportedError, sqlstate="0A"),
+        Rule(dbapi.InternalError, sqlstate=("25", "XX")),
+        Rule(dbapi.IntegrityError, code=_INTEGRITY_CODES),
+        # The engine cannot return some column types (regtype, "char", void, ...).
+        Rule(dbapi.NotSupportedError, message=r"UnsupportedNativeDataType|Failed to deserialize"),
+        # Accelerate's own errors (P6000 server error ... P6009 response too large).
+        Rule(dbapi.OperationalError, code={f"P6{n:03d}" for n in range(1000)}),
+        Rule(dbapi.OperationalError, status={401, 403, 422, 429, *range(500, 600)}),
+    ],
+    default=dbapi.DatabaseError,
+)
+_UNSUPPORTED_HINT = (
+    " (the Prisma query engine cannot return this column type; cast it in SQL, e.g. to text)"
+)
 
 
 class PrismaTransactionError(TransactionManagementError):
@@ -97,26 +111,13 @@ def map_error(
     text = f"{prefix}{message}"
     if code == "P2028" or status == 409:
         return PrismaTransactionError(text, payload=payload, code=code, status=status)
-    sqlstate = sqlstate_of(payload)
-    cls: type[dbapi.Error]
-    if sqlstate is not None and sqlstate[:2] in _SQLSTATE_CLASSES:
-        cls = _SQLSTATE_CLASSES[sqlstate[:2]]
-    elif code in _INTEGRITY_CODES or _kind(payload) in _INTEGRITY_KINDS:
-        cls = dbapi.IntegrityError
-    elif isinstance(payload, dict) and _unsupported_type(payload):
-        cls = dbapi.NotSupportedError
-        text += (
-            " (the Prisma query engine cannot return this column type; cast it in SQL, "
-            "e.g. to text)"
-        )
-    elif (code or "").startswith("P6") or status in (401, 403, 429) or status >= 500:
-        cls = dbapi.OperationalError
-    elif code == "P2010":
-        cls = dbapi.DatabaseError
-    elif status == 422:
-        cls = dbapi.OperationalError
-    else:
-        cls = dbapi.DatabaseError
+    kind = _kind(payload)
+    sqlstate = sqlstate_of(payload) or _KIND_SQLSTATE.get(kind or "")
+    cls = MAPPER.classify(
+        f"{text} [{kind}]" if kind else text, code=code, sqlstate=sqlstate, status=status
+    )
+    if cls is dbapi.NotSupportedError and sqlstate is None:
+        text += _UNSUPPORTED_HINT
     return cls(text, payload=payload, code=code, sqlstate=sqlstate, status=status)
 
 
@@ -126,8 +127,3 @@ def _kind(payload: Any) -> str | None:
     cause = ((payload.get("meta") or {}).get("driverAdapterError") or {}).get("cause") or {}
     kind = cause.get("kind") or payload.get("error")
     return kind if isinstance(kind, str) else None
-
-
-def _unsupported_type(payload: dict[str, Any]) -> bool:
-    cause = ((payload.get("meta") or {}).get("driverAdapterError") or {}).get("cause") or {}
-    return cause.get("kind") == "UnsupportedNativeDataType"

@@ -42,6 +42,9 @@ class _CastingCursor:
 
 class DatabaseIntrospection(PGIntrospection):
     def get_table_description(self, cursor: Any, table_name: str) -> list[Any]:
+        # One catalog query. The ``::regclass`` cast resolves the name through search_path
+        # (like pg_table_is_visible) and raises 42P01 for a missing table, as Django's
+        # ``SELECT * FROM table LIMIT 1`` does.
         cursor.execute(
             """
             SELECT
@@ -65,10 +68,9 @@ class DatabaseIntrospection(PGIntrospection):
             JOIN pg_class c ON a.attrelid = c.oid
             JOIN pg_namespace n ON c.relnamespace = n.oid
             WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v')
-                AND c.relname = %s
+                AND c.oid = quote_ident(%s)::regclass
                 AND a.attnum > 0 AND NOT a.attisdropped
                 AND n.nspname NOT IN ('pg_catalog', 'pg_toast')
-                AND pg_catalog.pg_table_is_visible(c.oid)
             ORDER BY a.attnum
             """,
             [table_name],

@@ -10,8 +10,12 @@ lazily: ``begin()`` only marks the connection, the first statement opens
 
 from __future__ import annotations
 
+import base64
+import email.utils
 import json
+import random
 import re
+import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +39,10 @@ _ROW_RETURNING = re.compile(
     r"^\s*(\(\s*)*(select|with|values|show|explain|table|fetch)\b", re.IGNORECASE
 )
 _RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
+# Statements that only read: safe to send again after a transient failure.
+_READ_ONLY = re.compile(r"^\s*(\(\s*)*(select|show|explain|values|table|fetch)\b", re.IGNORECASE)
+# Gateway/overload answers worth a retry (a 500 only when it carries no Prisma error).
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,45 @@ def parse_url(url: str) -> tuple[str, str | None]:
     return base, key
 
 
+def is_local_dev_key(api_key: str) -> bool:
+    """Whether ``api_key`` is a local ``prisma dev`` key (base64url JSON naming a
+    ``databaseUrl``), as opposed to an Accelerate / Prisma Postgres key."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(api_key + "=" * (-len(api_key) % 4)))
+    except (ValueError, TypeError):
+        return False
+    return isinstance(data, dict) and "databaseUrl" in data
+
+
+def is_read_only(sql: str) -> bool:
+    return bool(_READ_ONLY.match(sql))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/invalid."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Transient(Exception):
+    """A failed attempt that may be retried: ``error`` is what to raise if it is not."""
+
+    def __init__(self, error: Exception, *, sent: bool, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent  # the request may have reached the server
+        self.wait = wait  # the server's Retry-After, in seconds
+
+
 def returns_rows(sql: str) -> bool:
     """Whether to send ``sql`` as a ``query`` (rows back) rather than ``execute`` (a count)."""
     return bool(_ROW_RETURNING.match(sql) or _RETURNING.search(sql))
@@ -119,8 +166,18 @@ class PrismaTransport:
         metrics: RoundTrips | None = None,
         http_transport: httpx.BaseTransport | None = None,
         typed_params: bool = True,
+        naive_datetimes: bool = False,
+        autocommit_write_transactions: bool = False,
+        retries: int = 3,
+        retry_backoff: float = 0.05,
+        retry_max_wait: float = 5.0,
     ) -> None:
         self.base_url = base_url
+        self.naive_datetimes = naive_datetimes
+        self.autocommit_write_transactions = autocommit_write_transactions
+        self.retries = max(0, int(retries))
+        self.retry_backoff = retry_backoff
+        self.retry_max_wait = retry_max_wait
         self.typed_params = typed_params
         self.redactor = redactor or Redactor()
         self.redactor.add(api_key)
@@ -192,7 +249,9 @@ class PrismaTransport:
         body: dict[str, Any] = {"timeout": self.transaction_timeout_ms, "maxWait": self.max_wait_ms}
         if self.isolation_level:
             body["isolationLevel"] = self.isolation_level
-        data = self._post("/transaction/start", body, statements=0)
+        # Retried like a read: a start whose answer was lost leaves at most an empty server-side
+        # transaction, which the server closes after its timeout.
+        data = self._post("/transaction/start", body, statements=0, retry=True)
         tx_id = data.get("id") if isinstance(data, dict) else None
         if not tx_id:
             raise dbapi.OperationalError(
@@ -206,6 +265,16 @@ class PrismaTransport:
     def execute(self, stmt: Statement) -> Result:
         if self._closed:
             raise dbapi.InterfaceError("the Prisma connection is closed")
+        if (
+            self.autocommit_write_transactions
+            and stmt.params
+            and not self.in_transaction
+            and not is_read_only(stmt.sql)
+        ):
+            # @prisma/dev (PGlite) loses a deferred constraint violation raised by the implicit
+            # COMMIT of a parameterised autocommit statement: the client gets a success, the
+            # server rolls the write back. An explicit transaction reports it at COMMIT.
+            return self.batch([stmt])[0]
         if self._tx_pending:
             self._start()
         path = f"/transaction/{self._tx_id}/query" if self._tx_id else "/query"
@@ -220,13 +289,15 @@ class PrismaTransport:
             },
             "params": {},
         }
-        data = self._post(path, body, statements=1, cache=True)
+        data = self._post(path, body, statements=1, cache=True, retry=is_read_only(stmt.sql))
         result = data.get("data") if isinstance(data, dict) else None
         if query:
             if not isinstance(result, dict):
                 raise dbapi.InterfaceError("unexpected answer to a raw query", payload=data)
             types = list(result.get("types") or [])
-            rows = decode_rows(types, result.get("rows") or [])
+            rows = decode_rows(
+                types, result.get("rows") or [], naive_datetimes=self.naive_datetimes
+            )
             return Result(
                 columns=list(result.get("columns") or []),
                 rows=rows,
@@ -290,9 +361,16 @@ class PrismaTransport:
         statements: int,
         cache: bool = False,
         expect_json: bool = True,
+        retry: bool = False,
     ) -> Any:
         return self._request(
-            "POST", path, body, statements=statements, cache=cache, expect_json=expect_json
+            "POST",
+            path,
+            body,
+            statements=statements,
+            cache=cache,
+            expect_json=expect_json,
+            retry=retry,
         )
 
     def _request(
@@ -304,8 +382,43 @@ class PrismaTransport:
         statements: int,
         cache: bool = False,
         expect_json: bool = True,
+        retry: bool = False,
     ) -> Any:
+        """One logical request, sent again after transient failures within the retry budget.
+
+        ``retry=True`` (reads, transaction start): 429, 502/503/504, a 500 without a Prisma
+        error, and connection failures are retried. Otherwise (writes, commit, rollback) only
+        failures that prove the request was not executed are: 429 and failing to connect.
+        ``Retry-After`` is honoured; a wait beyond ``retry_max_wait`` is not attempted.
+        """
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, content, statements, cache, expect_json)
+            except _Transient as failure:
+                wait = failure.wait
+                if wait is None:
+                    wait = self.retry_backoff * (2**attempt) * (1 + random.random())
+                if (
+                    attempt >= self.retries
+                    or (failure.sent and not retry)
+                    or wait > self.retry_max_wait
+                ):
+                    raise failure.error from None
+                attempt += 1
+                self.metrics.retries += 1
+                time.sleep(wait)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        content: bytes,
+        statements: int,
+        cache: bool,
+        expect_json: bool,
+    ) -> Any:
         headers: dict[str, str] = {}
         if self._jwt:
             headers["Accelerate-Query-Engine-Jwt"] = self._jwt
@@ -316,9 +429,16 @@ class PrismaTransport:
             response = self._client.request(method, path, content=content, headers=headers)
         except httpx.HTTPError as exc:
             self.metrics.record(statements=statements, sent=len(content))
-            raise dbapi.OperationalError(
+            error = dbapi.OperationalError(
                 self.redactor.redact(f"cannot reach the Prisma server: {type(exc).__name__}: {exc}")
-            ) from None
+            )
+            if isinstance(exc, httpx.TimeoutException) and not isinstance(
+                exc, httpx.ConnectTimeout
+            ):
+                raise error from None  # the timeout is the caller's whole budget
+            # Failing to connect proves the request was never sent; anything later may not.
+            sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise _Transient(error, sent=sent) from None
         self.metrics.record(
             statements=statements, sent=len(content), received=len(response.content)
         )
@@ -333,12 +453,21 @@ class PrismaTransport:
                 payload: Any = response.json()
             except ValueError:
                 payload = response.text
-            raise map_error(
+            error = map_error(
                 response.status_code,
                 payload,
                 header_code=response.headers.get("prisma-error-code"),
                 redactor=self.redactor,
             )
+            status = response.status_code
+            if status == 429:
+                # Rate limited before execution: safe to send again, writes included.
+                wait = retry_after_seconds(response.headers.get("retry-after"))
+                raise _Transient(error, sent=False, wait=wait)
+            if status in _RETRY_STATUSES or (status == 500 and not _prisma_error(payload)):
+                wait = retry_after_seconds(response.headers.get("retry-after"))
+                raise _Transient(error, sent=True, wait=wait)
+            raise error
         if not expect_json or not response.content:
             return None
         try:
@@ -348,3 +477,11 @@ class PrismaTransport:
                 f"the Prisma server sent a non-JSON answer (HTTP {response.status_code})",
                 payload=self.redactor.redact(response.text[:500]),
             ) from None
+
+
+def _prisma_error(payload: Any) -> bool:
+    """Whether an error body is the query engine's own (``{code?, error, meta?}``): such
+    errors are deterministic and not worth a retry (a gateway's 500 is not one)."""
+    return isinstance(payload, dict) and bool(
+        payload.get("code") or payload.get("meta") or payload.get("error")
+    )

@@ -238,16 +238,33 @@ def decode_value(type_name: str, value: Any) -> Any:
     return value if decoder is None else decoder(value)
 
 
-def decode_rows(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    """Decode every row; columns of pass-through types are left untouched (fast path)."""
+def _naive_utc(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_naive_utc(v) for v in value]
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value
+
+
+def decode_rows(
+    types: Sequence[str], rows: Sequence[Sequence[Any]], *, naive_datetimes: bool = False
+) -> list[tuple[Any, ...]]:
+    """Decode every row; columns of pass-through types are left untouched (fast path).
+
+    ``naive_datetimes``: return datetimes as naive UTC (what Django's postgresql backend hands
+    out with USE_TZ=False; the engine renders every timestamp with an offset).
+    """
     plan = [(i, t) for i, t in enumerate(types) if t.endswith("-array") or t in _SCALAR_DECODERS]
     if not plan:
         return [tuple(row) for row in rows]
+    naive = {i for i, t in plan if t in ("datetime", "datetime-array")} if naive_datetimes else ()
     out = []
     for row in rows:
         values = list(row)
         for i, t in plan:
             if values[i] is not None:
                 values[i] = decode_value(t, values[i])
+                if i in naive:
+                    values[i] = _naive_utc(values[i])
         out.append(tuple(values))
     return out
