@@ -67,19 +67,19 @@ class CqlCounter:
             CassandraConnection.batch,
         )
 
-        def counted_execute(conn, cql, params=None, **kw):
-            result = execute(conn, cql, params, **kw)
+        def counted_execute(conn, cql, *args, **kw):
+            result = execute(conn, cql, *args, **kw)
             text = cql if isinstance(cql, str) else getattr(cql, "query_string", "")
             counter._count([text], result)
             return result
 
-        def counted_run_prepared(conn, cql, values):
-            rows = run_prepared(conn, cql, values)
+        def counted_run_prepared(conn, cql, *args, **kw):
+            rows = run_prepared(conn, cql, *args, **kw)
             counter._count([cql], None)
             return rows
 
-        def counted_batch(conn, statements, **kw):
-            result = batch(conn, statements, **kw)
+        def counted_batch(conn, statements, *args, **kw):
+            result = batch(conn, statements, *args, **kw)
             counter._count([cql for cql, _ in statements], None)
             return result
 

@@ -368,6 +368,19 @@ def scenario_test_safety():
     with connection.cursor() as c:
         c.execute("CREATE TABLE zz (a)")
     connection.ops.execute_sql_flush(['DELETE FROM "zz"'])
+    # A shallow copy (Django's own creation tests make them) shares the switch attributes and
+    # the DB-API connection: destroying it must neither point the real connection back at the
+    # production id nor leave it with a closed connection.
+    import copy
+
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    twin = copy.copy(connections[DEFAULT_DB_ALIAS])
+    twin.settings_dict = copy.deepcopy(connection.settings_dict)
+    twin.creation.__class__(twin).destroy_test_db(name, verbosity=0)
+    assert connection.settings_dict["CLOUDFLARE_DATABASE_ID"] == name
+    with connection.cursor() as c:  # reconnects: the copy closed the shared connection
+        c.execute('INSERT INTO "zz" VALUES (1)')
     connection.creation.destroy_test_db(DB, verbosity=0)
     assert connection.settings_dict["CLOUDFLARE_DATABASE_ID"] == DB
 

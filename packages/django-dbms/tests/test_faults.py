@@ -26,7 +26,14 @@ def q(sql, *params):
 
 @pytest.fixture
 def endpoint(local_only, db_id):
+    """Our Python server: these tests drop every socket or kill the server."""
     return local_only.endpoint(db_id)
+
+
+@pytest.fixture
+def emulated_endpoint(emulated, db_id):
+    """The local server or the Miniflare Worker (both give up waiting for a lock)."""
+    return emulated.endpoint(db_id)
 
 
 def test_idle_socket_dropped_by_another_sessions_rollback_reconnects(endpoint):
@@ -80,8 +87,8 @@ def test_read_in_flight_is_retried_write_is_not(endpoint):
         t.close()
 
 
-def test_socket_lost_inside_a_transaction_is_an_error_and_nothing_commits(endpoint):
-    t = DBMSTransport(endpoint)
+def test_socket_lost_inside_a_transaction_is_an_error_and_nothing_commits(emulated_endpoint):
+    t = DBMSTransport(emulated_endpoint)
     t.execute(q("CREATE TABLE t (n INTEGER)"))
     t.begin()
     t.execute(q("INSERT INTO t VALUES (1)"))
@@ -138,10 +145,10 @@ def test_server_killed_mid_write_and_restarted(restartable):
     t.close()
 
 
-def test_no_reply_is_a_timeout_and_the_socket_is_not_reused(endpoint):
-    holder = Raw(endpoint)
+def test_no_reply_is_a_timeout_and_the_socket_is_not_reused(emulated_endpoint):
+    holder = Raw(emulated_endpoint)
     holder.rows("begin")
-    t = DBMSTransport(endpoint, timeout=0.5)
+    t = DBMSTransport(emulated_endpoint, timeout=0.5)
     with pytest.raises(dbapi.OperationalError, match="did not answer"):
         t.execute(q("INSERT INTO x VALUES (1)"))
     holder.rows("commit")
@@ -151,9 +158,9 @@ def test_no_reply_is_a_timeout_and_the_socket_is_not_reused(endpoint):
     t.close()
 
 
-def test_lock_timeout_on_the_first_statement_leaves_begin_pending(endpoint):
-    holder = DBMSTransport(endpoint)
-    t = DBMSTransport(endpoint)
+def test_lock_timeout_on_the_first_statement_leaves_begin_pending(emulated_endpoint):
+    holder = DBMSTransport(emulated_endpoint)
+    t = DBMSTransport(emulated_endpoint)
     holder.execute(q("CREATE TABLE t (n INTEGER)"))
     holder.begin()
     holder.execute(q("INSERT INTO t VALUES (1)"))  # holds the lock (server --lock-timeout 2)
@@ -169,13 +176,13 @@ def test_lock_timeout_on_the_first_statement_leaves_begin_pending(endpoint):
     t.close()
 
 
-def test_wss_through_a_tls_proxy(local_only, db_id, monkeypatch):
+def test_wss_through_a_tls_proxy(emulated, db_id, monkeypatch):
     """wss:// with certificate checks (the proxy's self-signed cert trusted via
     SSL_CERT_FILE), latency on the path, and an idle socket the server closes."""
     root = Path(__file__).resolve().parents[3] / "tests-integration"
     monkeypatch.syspath_prepend(str(root))
     proxy_mod = pytest.importorskip("faults.proxy")
-    with proxy_mod.FaultProxy(("127.0.0.1", local_only.server.port), latency_ms=2, tls=True) as p:
+    with proxy_mod.FaultProxy(("127.0.0.1", emulated.server.port), latency_ms=2, tls=True) as p:
         url = f"wss://127.0.0.1:{p.port}/api/v1/databases/{db_id}/websocket"
         with pytest.raises(dbapi.OperationalError):  # not trusted yet
             DBMSTransport(url, connect_timeout=5).execute(q("SELECT 1"))
@@ -194,8 +201,8 @@ def test_wss_through_a_tls_proxy(local_only, db_id, monkeypatch):
         t.close()
 
 
-def test_raw_blob_values_are_refused_and_look_alikes_are_not(endpoint):
-    t = DBMSTransport(endpoint)
+def test_raw_blob_values_are_refused_and_look_alikes_are_not(dbms_target, db_id):
+    t = DBMSTransport(dbms_target.endpoint(db_id))
     with pytest.raises(dbapi.NotSupportedError, match="hex"):
         t.execute(q("SELECT X'00ff'"))
     assert t.execute(q("SELECT '{}', 1")).rows == [("{}", 1)]

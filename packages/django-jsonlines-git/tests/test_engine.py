@@ -479,3 +479,13 @@ def test_threads_have_own_connections_and_serialise_writes(migrated: Path) -> No
     assert not errors
     got = sorted(r["n"] for r in read_jsonl(migrated, "jlg_testapp_counter"))
     assert got == sorted(k * 100 + i for k in (1, 2, 3) for i in range(5))
+
+
+def test_is_usable_reports_a_closed_connection(migrated: Path) -> None:
+    conn = connections[W]
+    conn.ensure_connection()
+    assert conn.is_usable()
+    conn._close()  # the SQLite copy disappears under the wrapper
+    assert not conn.is_usable()
+    conn.close()
+    assert Counter.objects.using(W).count() == 0 and conn.is_usable()

@@ -9,9 +9,14 @@ Django connection (connect on first use, CONN_MAX_AGE, close(), DEBUG query log 
 from __future__ import annotations
 
 import time
+from _thread import get_ident as _get_ident
 from typing import Any
 
 from cassandra.cqlengine import connection as cqlengine_connection
+from django.conf import settings as _settings
+
+# LazySettings' value cache (see _debug); the dict object lives as long as the settings object.
+_SETTINGS_CACHE: dict[str, Any] = object.__getattribute__(_settings, "__dict__")
 
 
 class _SessionProxy:
@@ -74,9 +79,10 @@ def execute_prepared_on(wrapper: Any, cql: str, values: list[Any]) -> list[Any]:
     if conn is None:
         wrapper.ensure_connection()
         conn = wrapper.connection
-    wrapper.validate_thread_sharing()
+    if wrapper._thread_ident != _get_ident():
+        wrapper.validate_thread_sharing()
     try:
-        if not wrapper.queries_logged:
+        if not (wrapper.force_debug_cursor or _debug()):
             return conn.run_prepared(cql, values)
         start = time.monotonic()
         try:
@@ -88,6 +94,24 @@ def execute_prepared_on(wrapper: Any, cql: str, values: list[Any]) -> list[Any]:
     except Exception:
         with wrapper.wrap_database_errors:
             raise
+
+
+def _debug() -> bool:
+    """``settings.DEBUG`` (what ``queries_logged`` reads), from LazySettings' own value cache.
+
+    LazySettings keeps every setting it has served in its instance ``__dict__`` and drops the
+    entry when the setting is assigned or overridden; reading that dict skips its Python-level
+    ``__getattribute__`` on the ORM's hot path. Not cached yet: ask settings (which caches it).
+    """
+    value = _SETTINGS_CACHE.get("DEBUG", _MISSING)
+    if value is _MISSING:
+        from django.conf import settings
+
+        value = settings.DEBUG
+    return bool(value)
+
+
+_MISSING = object()
 
 
 def _timeout(t: Any) -> Any:

@@ -20,15 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 from cassandra import cqltypes
-from cassandra.metadata import protect_name
 from cassandra.cqlengine import columns
 from cassandra.cqlengine.connection import NOT_SET
-from cassandra.cqlengine.functions import BaseQueryFunction
+from cassandra.cqlengine.functions import BaseQueryFunction, QueryValue
 from cassandra.cqlengine.models import Model, ModelMetaClass, QuerySetDescriptor
 from cassandra.cqlengine.operators import EqualsOperator
 from cassandra.cqlengine.query import AbstractQuerySet, ModelQuerySet, QueryException
 from cassandra.cqlengine.statements import WhereClause
-from django.conf import settings as _settings
+from cassandra.metadata import protect_name
 from django.db import connections as _connections
 
 from .cqlengine_bridge import astra_aliases, execute_prepared_on
@@ -236,8 +235,30 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
     _python_order: tuple[str, ...] | None = None
 
+    # cqlengine's AbstractQuerySet.__init__ values, as class defaults: querysets made from the
+    # per-model template (see _QuerySetDescriptor) carry only what a query changed.
+    _allow_filtering = False
+    _limit: int | None = 10000
+    _values_list = False
+    _flat_values_list = False
+    _result_cache: list[Any] | None = None
+    _result_idx: int | None = None
+    _result_generator: Any = None
+    _materialize_results = True
+    _distinct_fields: list[str] | None = None
+    _count: int | None = None
+    _batch: Any = None
+    _ttl: int | None = None
+    _consistency: int | None = None
+    _timestamp: Any = None
+    _if_not_exists = False
+    _timeout: Any = NOT_SET
+    _if_exists = False
+    _fetch_size: int | None = None
+    _connection: str | None = None
+
     # Reset on every clone: they belong to one execution (as in cqlengine's __deepcopy__).
-    _PER_EXECUTION = dict.fromkeys(
+    _PER_EXECUTION = frozenset(
         (
             "_con",
             "_cur",
@@ -252,20 +273,24 @@ class DjangoCassandraQuerySet(ModelQuerySet):
         """Clone for filter()/get(): copy containers and clauses, share the (immutable) values.
 
         cqlengine deep-copies every clause value on each chained call, which dominated a
-        point read's client-side cost. Clauses are copied shallowly because cqlengine sets
-        their context id while rendering a statement.
+        point read's client-side cost. Clauses (and their query values) are copied shallowly
+        because cqlengine sets their context id while rendering a statement.
         """
         clone = _new(self.__class__)
         d = self.__dict__.copy()
-        d.update(self._PER_EXECUTION)
-        d["_where"] = [_copy_clause(c) for c in d["_where"]]
-        d["_conditional"] = [_copy_clause(c) for c in d["_conditional"]]
+        for k in self._PER_EXECUTION & d.keys():
+            d[k] = None
+        where = d["_where"]
+        d["_where"] = [_copy_clause(c) for c in where] if where else []
+        cond = d["_conditional"]
+        d["_conditional"] = [_copy_clause(c) for c in cond] if cond else []
         d["_order"] = list(d["_order"])
         d["_only_fields"] = list(d["_only_fields"])
         d["_defer_fields"] = set(d["_defer_fields"])
         d["_deferred_values"] = dict(d["_deferred_values"])
-        if d["_distinct_fields"] is not None:
-            d["_distinct_fields"] = list(d["_distinct_fields"])
+        distinct = d.get("_distinct_fields")
+        if distinct is not None:
+            d["_distinct_fields"] = list(distinct)
         clone.__dict__ = d
         return clone
 
@@ -287,13 +312,37 @@ class DjangoCassandraQuerySet(ModelQuerySet):
         for key, val in kwargs.items():
             if val is None or key not in cols or isinstance(val, BaseQueryFunction):
                 return None
-        clone = self.__deepcopy__({})
+        d = self.__dict__
+        if len(d) == 7 and not (
+            d["_where"]
+            or d["_defer_fields"]
+            or d["_conditional"]
+            or d["_order"]
+            or d["_only_fields"]
+            or d["_deferred_values"]
+        ):
+            # A fresh ``Model.objects`` queryset (model + empty containers): nothing to copy.
+            clone = _new(self.__class__)
+            clone.__dict__ = {
+                "model": d["model"],
+                "_where": (where := []),
+                "_conditional": [],
+                "_order": [],
+                "_only_fields": [],
+                "_defer_fields": (defer := set()),
+                "_deferred_values": (deferred := {}),
+            }
+        else:
+            clone = self.__deepcopy__({})
+            where = clone._where
+            defer = clone._defer_fields
+            deferred = clone._deferred_values
         for key, val in kwargs.items():
             col = cols[key]
             name = col.db_field_name
-            clone._defer_fields.add(name)
-            clone._deferred_values[name] = val
-            clone._where.append(WhereClause(name, EqualsOperator(), col.to_database(val)))
+            defer.add(name)
+            deferred[name] = val
+            where.append(_equals_clause(name, col.to_database(val)))
         return clone
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
@@ -522,17 +571,19 @@ class DjangoCassandraQuerySet(ModelQuerySet):
 
 # ------------------------------------------------------------------ model
 
-_IMMUTABLE = (
-    str,
-    int,
-    float,
-    bool,
-    bytes,
-    uuid.UUID,
-    datetime.datetime,
-    datetime.date,
-    Decimal,
-    type(None),
+_IMMUTABLE = frozenset(
+    (
+        str,
+        int,
+        float,
+        bool,
+        bytes,
+        uuid.UUID,
+        datetime.datetime,
+        datetime.date,
+        Decimal,
+        type(None),
+    )
 )
 
 
@@ -545,34 +596,33 @@ class _ValueManager(columns.BaseValueManager):
 
 
 class _QuerySetDescriptor(QuerySetDescriptor):
-    """``Model.objects``: a fresh queryset per access, as cqlengine's, copied from a template.
+    """``Model.objects``: a fresh queryset per access, as cqlengine's.
 
     cqlengine runs the queryset's ``__init__`` (some thirty attribute stores) on every
-    ``Model.objects`` access; copying a per-model template dict gives the same object.
-    Querysets with their own ``__init__`` and polymorphic models take cqlengine's path.
+    ``Model.objects`` access; DjangoCassandraQuerySet keeps those defaults on the class, so a
+    fresh queryset needs only its model and empty containers. Querysets with their own
+    ``__init__`` and polymorphic models take cqlengine's path.
     """
 
     def __get__(self, obj: Any, model: Any) -> Any:
         qs_cls = model.__queryset__
-        cached = model.__dict__.get("_queryset_template")
-        if cached is None or cached[0] is not qs_cls:
-            if (
-                model.__abstract__
-                or model._is_polymorphic
-                or qs_cls.__init__ is not AbstractQuerySet.__init__
-            ):
-                return super().__get__(obj, model)
-            cached = (qs_cls, qs_cls(model).__dict__)
-            model._queryset_template = cached
+        if (
+            model.__abstract__
+            or model._is_polymorphic
+            or not issubclass(qs_cls, DjangoCassandraQuerySet)
+            or qs_cls.__init__ is not AbstractQuerySet.__init__
+        ):
+            return super().__get__(obj, model)
         qs = _new(qs_cls)
-        d = cached[1].copy()
-        d["_where"] = []
-        d["_conditional"] = []
-        d["_order"] = []
-        d["_only_fields"] = []
-        d["_defer_fields"] = set()
-        d["_deferred_values"] = {}
-        qs.__dict__ = d
+        qs.__dict__ = {
+            "model": model,
+            "_where": [],
+            "_conditional": [],
+            "_order": [],
+            "_only_fields": [],
+            "_defer_fields": set(),
+            "_deferred_values": {},
+        }
         return qs
 
 
@@ -736,7 +786,9 @@ def _jsonable(v: Any) -> Any:
 
 
 def _default_alias() -> str:
-    key = id(_settings.DATABASES)
+    # Django's ConnectionHandler caches the DATABASES dict it was configured from and builds
+    # a new one when the setting changes: its identity is a cheap "settings changed" check.
+    key = id(_connections.settings)
     if _ALIAS_CACHE and _ALIAS_CACHE[0] == key:
         return _ALIAS_CACHE[1]
     aliases = astra_aliases()
@@ -764,5 +816,31 @@ _PERSISTED_STATE = {
 
 def _copy_clause(clause: Any) -> Any:
     c = _new(type(clause))
-    c.__dict__ = clause.__dict__.copy()
+    d = c.__dict__ = clause.__dict__.copy()
+    qv = d.get("query_value")
+    if qv is not None:
+        qv2 = _new(type(qv))
+        qv2.__dict__ = qv.__dict__.copy()
+        d["query_value"] = qv2
+        if d.get("value") is qv:
+            d["value"] = qv2
+    return c
+
+
+_EQUALS = EqualsOperator()  # operators are stateless; cqlengine compares them by class
+
+
+def _equals_clause(field: str, value: Any) -> Any:
+    """``WhereClause(field, EqualsOperator(), value)`` with the attributes its __init__ sets."""
+    qv = _new(QueryValue)
+    qv.__dict__ = {"value": value, "context_id": None}
+    c = _new(WhereClause)
+    c.__dict__ = {
+        "field": field,
+        "value": value,
+        "context_id": None,
+        "operator": _EQUALS,
+        "query_value": qv,
+        "quote_field": True,
+    }
     return c

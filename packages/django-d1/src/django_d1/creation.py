@@ -52,6 +52,9 @@ class DatabaseCreation(RemoteCreation):
         test_id = self._test_database_id()
         conn._test_database_id = test_id
         self._switch(test_id)
+        # Which settings dict was switched: a copy of this connection (Django's own tests make
+        # them with copy.copy) shares these attributes but must not switch the real one back.
+        conn._switched_settings = conn.settings_dict
         conn.check_test_database()
         if not keepdb:
             conn.wipe_database()
@@ -60,7 +63,9 @@ class DatabaseCreation(RemoteCreation):
     def destroy_test_db(self, old_database_name=None, verbosity=1, keepdb=False, suffix=None):
         super().destroy_test_db(old_database_name, verbosity, keepdb, suffix)
         production = getattr(self.connection, "_production_database_id", None)
-        if production is not None:
+        switched = getattr(self.connection, "_switched_settings", None)
+        if production is not None and switched is self.connection.settings_dict:
             self._switch(production)
+            self.connection._switched_settings = None
             self.connection._test_database_id = None
             self.connection._production_database_id = None

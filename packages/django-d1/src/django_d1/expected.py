@@ -45,11 +45,29 @@ _FK_PER_REQUEST = (
     "fixtures with forward references cannot load across several requests."
 )
 
+_TEST_DB_IDS = (
+    "Test databases are other D1 database ids: they cannot be cloned (no parallel test "
+    "databases) or named after files."
+)
+_PATCHED_SQLITE3 = (
+    "The test patches Python's sqlite3 module (its version, JSON1 support); D1's SQLite is "
+    "reached over HTTP and has JSON1 and a known version."
+)
+_BATCH_SIZE = (
+    "sqlite3 batches 999 parameters per statement; D1 binds at most 100 and django_d1 sizes "
+    "batches by its own limits."
+)
+_FK_ALWAYS_ON = (
+    "Foreign keys cannot be switched off on D1 (PRAGMA foreign_keys=OFF is ignored); "
+    "disable_constraint_checking() is a documented no-op, so these checks do not apply."
+)
+
 _DT = "db_functions.datetime.test_extract_trunc."
 
 #: reason -> tests that fail on D1 for that documented reason.
 EXPECTED: dict[str, set[str]] = {
     _NO_REGEXP: {
+        "backends.sqlite.tests.Tests.test_regexp_function",
         "lookup.tests.LookupTests.test_regex",
         "lookup.tests.LookupTests.test_regex_non_ascii",
         "lookup.tests.LookupTests.test_regex_non_string",
@@ -62,6 +80,11 @@ EXPECTED: dict[str, set[str]] = {
         "bulk_create.tests.BulkCreateTests.test_nullable_fk_after_parent_bulk_create",
     },
     _NO_TRANSACTIONS: {
+        "backends.base.test_base.DatabaseWrapperLoggingTests.test_commit_debug_log",
+        "backends.base.test_base.DatabaseWrapperLoggingTests.test_rollback_debug_log",
+        "backends.sqlite.tests.TestTransactionMode.test_default_transaction_mode",
+        "backends.sqlite.tests.TestTransactionMode.test_invalid_transaction_mode",
+        "backends.sqlite.tests.TestTransactionMode.test_valid_transaction_modes",
         "basic.tests.SelectOnSaveTests.test_select_on_save_lying_update",
         "migrations.test_executor.ExecutorTests.test_atomic_operation_in_non_atomic_migration",
         "migrations.test_operations.OperationTests.test_run_python_atomic",
@@ -91,11 +114,34 @@ EXPECTED: dict[str, set[str]] = {
         "get_or_create.tests.UpdateOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
     },
     _FK_PER_REQUEST: {
+        "backends.base.test_creation.TestDeserializeDbFromString.test_circular_reference",
+        "backends.base.test_creation.TestDeserializeDbFromString"
+        ".test_circular_reference_with_natural_key",
+        "backends.base.test_creation.TestDeserializeDbFromString.test_self_reference",
         "fixtures.tests.CircularReferenceTests.test_circular_reference",
         "fixtures.tests.ForwardReferenceTests.test_forward_reference_fk",
         "fixtures.tests.ForwardReferenceTests.test_forward_reference_m2m",
         "fixtures_regress.tests.TestFixtures.test_loaddata_forward_refs_split_fixtures",
         "fixtures_regress.tests.TestFixtures.test_loaddata_works_when_fixture_has_forward_refs",
+    },
+    _TEST_DB_IDS: {
+        "backends.sqlite.test_creation.TestDbSignatureTests.test_custom_test_name",
+        "backends.sqlite.test_creation.TestDbSignatureTests.test_get_test_db_clone_settings_name",
+    },
+    _PATCHED_SQLITE3: {
+        "backends.sqlite.test_features.FeaturesTests.test_supports_json_field_operational_error",
+        "backends.sqlite.tests.Tests.test_check_database_version_supported",
+    },
+    _BATCH_SIZE: {
+        "backends.sqlite.test_operations.SQLiteOperationsTests.test_bulk_batch_size",
+    },
+    _FK_ALWAYS_ON: {
+        "backends.sqlite.tests.SchemaTests.test_constraint_checks_disabled_atomic_allowed",
+        "backends.sqlite.tests.SchemaTests.test_disable_constraint_checking_failure_disallowed",
+        "backends.tests.FkConstraintsTests.test_check_constraints",
+        "backends.tests.FkConstraintsTests.test_check_constraints_sql_keywords",
+        "backends.tests.FkConstraintsTests.test_disable_constraint_checks_context_manager",
+        "backends.tests.FkConstraintsTests.test_disable_constraint_checks_manually",
     },
     _LIKE_PATTERN: {
         "schema.tests.SchemaTests.test_foreign_key_index_long_names_regression",

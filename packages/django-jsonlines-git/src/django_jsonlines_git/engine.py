@@ -226,6 +226,17 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
     def is_in_memory_db(self) -> bool:
         return False
 
+    def is_usable(self) -> bool:
+        """False once the SQLite copy or the repository handle is gone (stock sqlite3 always
+        says True: its in-memory test database is never closed)."""
+        if self.connection is None or self.store is None:
+            return False
+        try:
+            self.connection.execute("SELECT 1")
+        except sqlite3.Error:
+            return False
+        return True
+
     # -- transaction hooks -------------------------------------------------------------------
     def jl_sync(self) -> None:
         """Outside a transaction: bring the SQLite copy to HEAD (or to OPTIONS['ref'])."""

@@ -115,6 +115,8 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
 
     Database = Database
     SchemaEditorClass = DatabaseSchemaEditor
+    #: The DB-API connection (``dbapi.Connection``) or None, as on every Django wrapper.
+    connection: Any
     creation_class = DatabaseCreation
     features_class = DatabaseFeatures
     introspection_class = DatabaseIntrospection
@@ -173,6 +175,16 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
 
     def is_in_memory_db(self):
         return False
+
+    @async_unsafe
+    def ensure_connection(self):
+        # A shallow copy of this wrapper (copy.copy, as Django's own tests make) shares the
+        # DB-API connection; closing the copy closes ours too. Reconnect instead of failing
+        # every later query, unless a transaction was open on it (that must surface).
+        conn = self.connection
+        if conn is not None and getattr(conn, "closed", False) and not self.in_atomic_block:
+            self.connection = None
+        super().ensure_connection()
 
     @async_unsafe
     def close(self):

@@ -13,7 +13,7 @@ import functools
 import re
 import zoneinfo
 
-from django.db import DataError, NotSupportedError
+from django.db import NotSupportedError
 
 SqlParams = tuple[str, tuple]
 
@@ -225,7 +225,7 @@ def extract(lookup_type: str, value: SqlParams) -> SqlParams:
     try:
         template = _EXTRACT[lookup_type.lower()]
     except KeyError:
-        raise DataError(f"Unsupported lookup type: {lookup_type!r}") from None
+        raise ValueError(f"Invalid lookup type: {lookup_type!r}") from None
     return let(template, v=value)
 
 
@@ -261,7 +261,7 @@ def _pick(table: dict[str, str], lookup_type: str) -> str:
     try:
         return table[lookup_type.lower()]
     except KeyError:
-        raise DataError(f"Unsupported lookup type: {lookup_type!r}") from None
+        raise ValueError(f"Invalid lookup type: {lookup_type!r}") from None
 
 
 def date_trunc(lookup_type: str, value: SqlParams) -> SqlParams:

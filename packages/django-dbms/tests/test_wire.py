@@ -1,0 +1,86 @@
+"""The blocking websocket (wire.py) against a websockets server that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django_dbms.wire import Closed, WebSocket
+from websockets.sync.server import serve
+
+
+@pytest.fixture
+def server():
+    """Echo server whose handler a test can replace (``server.handler = fn``)."""
+    state = type("State", (), {})()
+    state.handler = lambda ws: [ws.send(m) for m in ws]
+
+    def handler(ws):
+        state.handler(ws)
+
+    with serve(handler, "127.0.0.1", 0, compression=None) as srv:
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        state.url = f"ws://127.0.0.1:{srv.socket.getsockname()[1]}/"
+        yield state
+        srv.shutdown()
+
+
+def test_round_trip_and_fragmented_messages(server):
+    def fragmented(ws):
+        for message in ws:
+            ws.send([message[:3], message[3:]])  # one message in two frames
+
+    ws = WebSocket(server.url)
+    assert ws.send("hello") == 5
+    assert ws.recv(5) == b"hello"
+    server.handler = fragmented
+    ws2 = WebSocket(server.url)
+    ws2.send("fragmented")
+    assert ws2.recv(5) == b"fragmented"
+    ws.close()
+    ws2.close()
+
+
+def test_idle_ping_is_answered_and_the_socket_stays_alive(server):
+    pongs = []
+
+    def pinger(ws):
+        pongs.append(ws.ping())
+        for message in ws:
+            ws.send(message)
+
+    server.handler = pinger
+    ws = WebSocket(server.url)
+    time.sleep(0.2)
+    assert ws.alive()  # the ping was read and answered, nothing else pending
+    assert pongs[0].wait(2)
+    ws.send("x")
+    assert ws.recv(5) == b"x"
+    ws.close()
+
+
+def test_server_close_while_idle_is_noticed_before_sending(server):
+    server.handler = lambda ws: ws.close()
+    ws = WebSocket(server.url)
+    time.sleep(0.2)
+    assert not ws.alive()
+    with pytest.raises(Closed):
+        ws.send("x")
+
+
+def test_unexpected_message_while_idle_means_the_stream_is_not_trusted(server):
+    server.handler = lambda ws: (ws.send("unsolicited"), [None for _ in ws])
+    ws = WebSocket(server.url)
+    time.sleep(0.2)
+    assert not ws.alive()
+
+
+def test_recv_times_out(server):
+    server.handler = lambda ws: [None for _ in ws]  # reads, never answers
+    ws = WebSocket(server.url)
+    ws.send("x")
+    with pytest.raises(TimeoutError):
+        ws.recv(0.2)
+    ws.abort()
