@@ -83,9 +83,14 @@ SIDE_SCRIPT = textwrap.dedent(
     repeats = int(os.environ["REPEATS"])
     number = json.loads(os.environ["NUMBER"])
     out = {}
+    import time
+    for fn in (get, mixed, tx):
+        fn()  # connect, lazy imports: one-off costs stay out of the CPU figures
     for name, fn in (("get", get), ("mixed", mixed), ("tx", tx)):
+        c0 = time.process_time()
         samples = harness.time_samples(fn, repeats=repeats, warmup=1, number=number[name])
-        out[name] = {"samples": samples, "number": number[name]}
+        cpu = (time.process_time() - c0) / ((repeats + 1) * number[name])
+        out[name] = {"samples": samples, "number": number[name], "cpu": cpu}
     if os.environ["SIDE"] == "ours":
         sockets[0] = connection.connection.transport.inner.connects
     out["sockets"] = sockets[0]
@@ -419,12 +424,14 @@ def compare_with_django_cf(h: Any, port: int, data: Path, cert_dir: Path) -> Non
                 cert = str(cert_dir / "cert.pem")
                 env |= {"SSL_CERT_FILE": cert, "WEBSOCKET_CLIENT_CA_BUNDLE": cert}
             got: dict[str, dict[str, list[float]]] = {"ours": {}, "old": {}}
+            cpus: dict[str, dict[str, list[float]]] = {"ours": {}, "old": {}}
             sockets: dict[str, list[int]] = {"ours": [], "old": []}
             for _ in range(3):  # alternate rounds so load drifts hit both alike
                 for side, venv, extra in (("ours", ours, ours_env), ("old", old, {})):
                     res = venv.run_json(script, env={**env, **extra, "SIDE": side}, timeout=900)
                     for w in workloads:
                         got[side].setdefault(w, []).extend(res[w]["samples"])
+                        cpus[side].setdefault(w, []).append(res[w]["cpu"])
                     sockets[side].append(res["sockets"])
             for w, title in workloads.items():
                 mine = f"{title}, {where} (django_dbms)"
@@ -435,6 +442,11 @@ def compare_with_django_cf(h: Any, port: int, data: Path, cert_dir: Path) -> Non
                                source="django-cf==0.0.17, Django 5.2")  # fmt: skip
                 h.ratio(f"{title} speed-up vs django-cf 0.0.17 ({where})",
                         slower=theirs, faster=mine, target=2.0)  # fmt: skip
+                ours_cpu = statistics.median(cpus["ours"][w])
+                old_cpu = statistics.median(cpus["old"][w])
+                h.fact(f"client CPU per call, {title} ({where}): ours / django-cf 0.0.17",
+                       f"{ours_cpu * 1e6:.0f} µs / {old_cpu * 1e6:.0f} µs "
+                       f"({old_cpu / ours_cpu:.2f}x)")  # fmt: skip
             h.fact(f"websocket connections per process ({where}): ours / django-cf 0.0.17",
                    f"{max(sockets['ours'])} / {max(sockets['old'])}")  # fmt: skip
         finally:

@@ -472,3 +472,102 @@ def test_cloud_secure_connect_bundle(django_env, tmp_path, local_only):
             bad.ensure_connection()
         assert_no_secret(ei.value, wrong, token)
         assert_no_secret(ei.value.__cause__, wrong, token)
+
+
+def test_queryset_consistency_reaches_the_server(env, local_only):
+    """cqlengine's ``.consistency()`` is sent with the prepared statement, not dropped: the
+    Astra-mode server refuses a write at ONE, and accepts the same write at LOCAL_QUORUM."""
+    from cassandra import ConsistencyLevel
+    from django.core.management import call_command
+    from django.db import DatabaseError
+    from partyfinder.models import AstraNote
+
+    call_command("sync_cassandra", database="astra", verbosity=0)
+    key = "cl-" + uuid.uuid4().hex[:6]
+    with pytest.raises(DatabaseError, match="LOCAL_ONE"):
+        AstraNote.objects.consistency(ConsistencyLevel.ONE).create(id=key, body="x")
+    with pytest.raises(AstraNote.DoesNotExist):
+        AstraNote.objects.get(id=key)
+    AstraNote.objects.consistency(ConsistencyLevel.LOCAL_QUORUM).create(id=key, body="y")
+    assert AstraNote.objects.get(id=key).body == "y"
+
+
+def test_fast_filter_and_point_read_match_cqlengine(env, city):
+    """The equality fast paths build what cqlengine builds: same WHERE clauses and deferred
+    columns, shared querysets stay unchanged, and anything else falls back to cqlengine."""
+    from cassandra.cqlengine.operators import EqualsOperator
+    from cassandra.cqlengine.query import QueryException
+    from cassandra.cqlengine.statements import WhereClause
+    from partyfinder.models import Party
+
+    p = Party.create(city=city, name="fast", people=3)
+    base = Party.objects(city=city)
+    a, b = base.filter(id=p.id), base.filter(name="fast").allow_filtering()
+    ref = WhereClause("city", EqualsOperator(), city)  # what cqlengine's filter() builds
+    (w,) = base._where
+    assert type(w) is WhereClause and vars(w).keys() == vars(ref).keys()
+    assert vars(w.query_value) == vars(ref.query_value)
+    w.set_context_id(0), ref.set_context_id(0)
+    assert str(w) == str(ref) == '"city" = %(0)s'
+    assert [(w.field, w.value) for w in a._where] == [("city", city), ("id", p.id)]
+    assert a._defer_fields == {"city", "id"} and base._defer_fields == {"city"}
+    assert a.get().name == "fast" and b.get().id == p.id
+    assert [x.id for x in base] == [p.id]  # cqlengine's own SELECT path, deferred city restored
+    assert Party.objects(city=city).get(pk=p.id).city == city
+    got = Party.objects.get(city=city, id=p.id)
+    assert (got.city, got.id, got.name, got.people) == (city, p.id, "fast", 3)
+    assert got._is_persisted and not any(v.changed for v in got._values.values())
+    got.people = 4
+    got.save()
+    assert Party.objects(city=city).get(pk=p.id).people == 4
+    with pytest.raises(Party.DoesNotExist):
+        Party.objects(city=city).get(pk=uuid.uuid4())
+    with pytest.raises(QueryException, match="Can't resolve column name"):
+        Party.objects(nope=1)
+    assert Party.objects(city=city, id__in=[p.id]).get().name == "fast"  # operator: cqlengine
+
+
+def test_target_follows_environment(env, cql_target, request):
+    """The whole suite runs where the environment points: CASSANDRA_HOSTS/CASSANDRA_PORT (a
+    cluster), ASTRA_BUNDLE + ASTRA_TOKEN (Astra), else the local server pytest starts."""
+    import os
+
+    from django.db import connections
+
+    w = connections["cassandra"]
+    w.ensure_connection()
+    cluster = w.connection.cluster
+    hosts = {str(h.endpoint) for h in cluster.metadata.all_hosts()}
+    if cql_target.kind == "astra":
+        assert os.environ["ASTRA_BUNDLE"] and w.connection.astra
+        assert cluster.cloud  # connected through the bundle (TLS + SNI)
+    elif cql_target.kind == "cluster":
+        port = int(os.environ.get("CASSANDRA_PORT", "9042"))
+        assert cluster.contact_points == os.environ["CASSANDRA_HOSTS"].split(",")
+        assert cluster.port == port
+    else:
+        assert "CASSANDRA_HOSTS" not in os.environ
+        assert cluster.port == request.getfixturevalue("cql_server").port
+    print(f"\ncql target: {cql_target.kind} {sorted(hosts)}")
+
+
+def test_cqlengine_statements_prepared_once(env, city):
+    """create / get / update / list: one request each, every statement prepared once per
+    connection (a repeat sends no PREPARE)."""
+    from django.db import connections
+    from partyfinder.models import Party
+
+    def workload():
+        p = Party.create(city=city, name="m", people=1)
+        Party.objects(city=city).get(pk=p.id)
+        Party.objects(city=city, id=p.id).update(people=2)
+        return list(Party.objects(city=city).limit(20))
+
+    workload()  # prepares what is new
+    m = connections["cassandra"].connection.metrics
+    before = m.snapshot()
+    for _ in range(3):
+        workload()
+    spent = m.since(before)
+    assert (spent["requests"], spent["statements"]) == (12, 12), spent
+    assert {p.people for p in workload()} == {2}

@@ -119,7 +119,10 @@ def test_lwt_never_reports_applied_when_not(faulty):
                 )
                 .one()
             )
-        except Exception:  # noqa: BLE001 - outcome unknown: the server may have died after writing
+        except Exception as e:  # noqa: BLE001 - outcome unknown: the server may have died after writing
+            from django.db import OperationalError
+
+            assert isinstance(e, OperationalError), repr(e)  # a clear error, never a driver one
             errors += 1
             break
         if res["[applied]"]:
@@ -139,3 +142,80 @@ def test_lwt_never_reports_applied_when_not(faulty):
     )
     assert errors == 1 and applied > 0
     assert applied <= row["people"] <= applied + errors
+
+
+@pytest.fixture
+def orm_alias(django_env, tmp_path, local_only):
+    """A Django alias (in ``connections``, registered with cqlengine) on a private server."""
+    from django.db import connections
+    from django_astra import cqlengine_bridge
+    from django_astra.models import _ALIAS_CACHE
+
+    srv = _server(tmp_path)
+    alias = "faults-orm-" + uuid.uuid4().hex[:6]
+    w = _wrapper(srv.port, alias)
+    connections.settings[alias] = w.settings_dict
+    cqlengine_bridge.register(alias, default=False)
+    cur = connections[alias].cursor()
+    cur.execute(
+        "CREATE KEYSPACE IF NOT EXISTS faults WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+    )
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS faults.party (city text, id uuid, people int, PRIMARY KEY (city, id))"
+    )
+    state = {"srv": srv, "alias": alias, "data": tmp_path}
+    yield state
+    connections[alias].close()
+    del connections[alias]
+    del connections.settings[alias]
+    from cassandra.cqlengine import connection as cqlengine_connection
+
+    cqlengine_connection._connections.pop(alias, None)
+    _ALIAS_CACHE.clear()
+    state["srv"].stop()
+
+
+def test_orm_workload_server_killed_then_back(orm_alias):
+    """The server is killed while ORM reads and writes run: each call either works or raises
+    django.db.OperationalError (no driver exception, no hang); after a restart on the same port
+    the same Django connection serves the ORM again, data intact."""
+    from cassandra.cqlengine import columns
+    from django.db import OperationalError, connections
+    from django_astra.models import DjangoCassandraModel
+
+    class FaultParty(DjangoCassandraModel):
+        __database__ = orm_alias["alias"]
+        __keyspace__ = "faults"
+        __table_name__ = "party"
+        city = columns.Text(primary_key=True)
+        id = columns.UUID(primary_key=True, default=uuid.uuid4)
+        people = columns.Integer(default=0)
+
+        class Meta:
+            app_label = "faults"
+            get_pk_field = "id"
+
+    first = FaultParty.create(city="f", people=1)
+    killer = threading.Timer(0.5, lambda: orm_alias["srv"].process.kill())
+    killer.start()
+    done = 0
+    failure = None
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            p = FaultParty.create(city="f", people=done)
+            assert FaultParty.objects(city="f").get(pk=p.id).people == done
+            done += 1
+        except Exception as e:  # noqa: BLE001 - checked below
+            failure = e
+            break
+    killer.join()
+    assert isinstance(failure, OperationalError), repr(failure)
+    assert done > 0  # the failure came mid-workload, not before it started
+    assert not connections[orm_alias["alias"]].is_usable()
+    port = orm_alias["srv"].port
+    orm_alias["srv"].stop()
+    orm_alias["srv"] = _server(orm_alias["data"], port=port)
+    got = _until(lambda: FaultParty.objects(city="f").get(pk=first.id))
+    assert got.people == 1
+    assert FaultParty.objects(city="f").count() >= done + 1

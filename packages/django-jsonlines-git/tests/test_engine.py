@@ -14,7 +14,7 @@ from conftest import R, W, commits, git, point
 from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connections, transaction
 from django.db.utils import ImproperlyConfigured
-from django_jsonlines_git.gitstore import GitStore
+from django_jsonlines_git.gitstore import Entry, GitStore
 from jlg_testapp.models import Author, Book, Counter, Tag
 
 
@@ -489,3 +489,30 @@ def test_is_usable_reports_a_closed_connection(migrated: Path) -> None:
     assert not conn.is_usable()
     conn.close()
     assert Counter.objects.using(W).count() == 0 and conn.is_usable()
+
+
+def test_packed_objects_are_read_too(migrated: Path) -> None:
+    """Loose objects are read in-process; after `git gc` (or in a fresh clone) they are packed
+    and read through git."""
+    Counter.objects.create(n=7)
+    (migrated / "notes").mkdir()
+    (migrated / "notes" / "README").write_text("not a table\n")
+    git(migrated, "add", "notes")
+    git(migrated, "commit", "-qm", "a subdirectory is not a table")
+    point(migrated)
+    loose = GitStore(migrated, create=False)
+    head = loose.head()
+    assert head is not None
+    expected = {i.name: Entry(i.mode, i.binsha) for i in loose.repo.commit(head).tree}
+    assert loose._loose_tree(head) == expected and expected["notes"].mode == 0o040000
+    git(migrated, "gc", "-q", "--prune=now")
+    packed = GitStore(migrated, create=False)
+    assert packed._loose_tree(head) is None  # nothing loose any more: the git path reads it
+    assert packed.tree(head) == expected
+    name = "jlg_testapp_counter.jsonl"
+    assert packed.read_blob(expected[name].binsha) == (migrated / name).read_bytes()
+    loose.close()
+    packed.close()
+    assert list(Counter.objects.using(R).values_list("n", flat=True)) == [7]
+    Counter.objects.create(n=8)
+    assert list(Counter.objects.using(R).values_list("n", flat=True)) == [7, 8]

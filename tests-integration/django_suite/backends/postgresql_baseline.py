@@ -33,9 +33,9 @@ def _alias(database_url: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
-    from django_prisma.server import PrismaDevServer
+    from django_prisma.server import start_servers
 
-    with PrismaDevServer() as default, PrismaDevServer() as other:
+    with start_servers(2) as (default, other):
         for server in (default, other):
             server.add_test_collations()
         yield {

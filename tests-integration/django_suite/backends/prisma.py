@@ -39,9 +39,9 @@ def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
             }
         }
         return
-    from django_prisma.server import PrismaDevServer
+    from django_prisma.server import start_servers
 
-    with PrismaDevServer() as default, PrismaDevServer() as other_server:
+    with start_servers(2) as (default, other_server):
         for server in (default, other_server):
             server.add_test_collations()
         yield {

@@ -166,11 +166,20 @@ class CassandraConnection:
                     and not _is_batch(stmt)
                 ):
                     prepared, values = self.statement(stmt.query_string, values)
-                    if stmt.fetch_size and hasattr(prepared, "bind"):
+                    if (
+                        stmt.fetch_size
+                        or stmt.consistency_level is not None
+                        or stmt.serial_consistency_level is not None
+                    ) and hasattr(prepared, "bind"):
+                        # Per-statement settings (cqlengine's .consistency(), fetch size) go on
+                        # the bound statement; the prepared one carries none of them.
                         b = prepared.bind(values)
-                        b.fetch_size = stmt.fetch_size
+                        if stmt.fetch_size:
+                            b.fetch_size = stmt.fetch_size
                         if stmt.consistency_level is not None:
                             b.consistency_level = stmt.consistency_level
+                        if stmt.serial_consistency_level is not None:
+                            b.serial_consistency_level = stmt.serial_consistency_level
                         stmt, values = b, None
                     else:
                         stmt = prepared

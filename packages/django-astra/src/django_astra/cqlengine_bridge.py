@@ -96,6 +96,29 @@ def execute_prepared_on(wrapper: Any, cql: str, values: list[Any]) -> list[Any]:
             raise
 
 
+def execute_statement(
+    model: Any, statement: Any, consistency_level: Any, timeout: Any, connection: Any = None
+) -> Any:
+    """cqlengine's ``query._execute_statement`` for django_astra aliases.
+
+    cqlengine serialises the partition key into a routing key on every statement; ours are
+    prepared (by CQL text, once per connection), and the driver routes prepared statements
+    from their bind metadata, so that work is skipped. Other cqlengine connections (registered
+    by the application itself) go through cqlengine unchanged.
+    """
+    from cassandra.cqlengine.query import _execute_statement
+    from cassandra.query import SimpleStatement
+
+    alias = connection or model._get_connection()
+    entry = cqlengine_connection._connections.get(alias)
+    if not isinstance(entry, DjangoConnection):
+        return _execute_statement(model, statement, consistency_level, timeout, connection)
+    query = SimpleStatement(
+        str(statement), consistency_level=consistency_level, fetch_size=statement.fetch_size
+    )
+    return entry._proxy.execute(query, statement.get_context(), timeout=timeout)
+
+
 def _debug() -> bool:
     """``settings.DEBUG`` (what ``queries_logged`` reads), from LazySettings' own value cache.
 

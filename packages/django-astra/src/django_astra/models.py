@@ -25,12 +25,18 @@ from cassandra.cqlengine.connection import NOT_SET
 from cassandra.cqlengine.functions import BaseQueryFunction, QueryValue
 from cassandra.cqlengine.models import Model, ModelMetaClass, QuerySetDescriptor
 from cassandra.cqlengine.operators import EqualsOperator
-from cassandra.cqlengine.query import AbstractQuerySet, ModelQuerySet, QueryException
+from cassandra.cqlengine.query import (
+    AbstractQuerySet,
+    DMLQuery,
+    ModelQuerySet,
+    QueryException,
+    check_applied,
+)
 from cassandra.cqlengine.statements import WhereClause
 from cassandra.metadata import protect_name
 from django.db import connections as _connections
 
-from .cqlengine_bridge import astra_aliases, execute_prepared_on
+from .cqlengine_bridge import astra_aliases, execute_prepared_on, execute_statement
 
 __all__ = [
     "DjangoCassandraModel",
@@ -494,6 +500,17 @@ class DjangoCassandraQuerySet(ModelQuerySet):
         clone._python_order = tuple(names)
         return clone
 
+    def _execute(self, statement: Any) -> Any:
+        if self._batch:
+            return self._batch.add_query(statement)
+        connection = self._connection or self.model._get_connection()
+        result = execute_statement(
+            self.model, statement, self._consistency, self._timeout, connection=connection
+        )
+        if self._if_not_exists or self._if_exists or self._conditional:
+            check_applied(result)
+        return result
+
     def _execute_query(self) -> None:
         if not self._python_order or self._result_cache is not None:
             return super()._execute_query()
@@ -595,6 +612,23 @@ class _ValueManager(columns.BaseValueManager):
         self.previous_value = v if type(v) in _IMMUTABLE else copy.deepcopy(v)
 
 
+class DjangoDMLQuery(DMLQuery):
+    """cqlengine's save/update/delete query, executing through :func:`execute_statement`."""
+
+    def _execute(self, statement: Any) -> Any:
+        connection = (
+            self.instance._get_connection() if self.instance else self.model._get_connection()
+        )
+        if self._batch:
+            return super()._execute(statement)  # cqlengine's batch bookkeeping, unchanged
+        results = execute_statement(
+            self.model, statement, self._consistency, self._timeout, connection=connection
+        )
+        if self._if_not_exists or self._if_exists or self._conditional:
+            check_applied(results)
+        return results
+
+
 class _QuerySetDescriptor(QuerySetDescriptor):
     """``Model.objects``: a fresh queryset per access, as cqlengine's.
 
@@ -663,6 +697,7 @@ class DjangoCassandraModel(Model, metaclass=DjangoCassandraModelMetaClass):
 
     __abstract__ = True
     __queryset__ = DjangoCassandraQuerySet
+    __dmlquery__ = DjangoDMLQuery
     objects = _QuerySetDescriptor()
     __database__: str | None = None  # DATABASES alias; default: the first django_astra alias
 
@@ -717,11 +752,11 @@ class DjangoCassandraModel(Model, metaclass=DjangoCassandraModelMetaClass):
         d = obj.__dict__
         d.update(_PERSISTED_STATE)
         managers = {}
-        for name, column, fast, to_python, container in plan:
+        for name, column, fast, to_python, container, native in plan:
             if name not in values:
                 return super()._construct_instance(values)  # deferred columns: defaults apply
             v = values[name]
-            if v is not None or container:
+            if (v is not None or container) and type(v) is not native:
                 v = to_python(v)
             if fast:
                 m = _new(_ValueManager)
@@ -750,6 +785,7 @@ class DjangoCassandraModel(Model, metaclass=DjangoCassandraModelMetaClass):
                     col.value_manager is _ValueManager,
                     col.to_python,
                     isinstance(col, columns.BaseContainerColumn),
+                    _NATIVE.get(type(col), _NO_TYPE),
                 )
                 for name, col in cls._columns.items()
             ]
@@ -801,6 +837,29 @@ def _default_alias() -> str:
 
 
 _ALIAS_CACHE: list[Any] = []
+
+# Columns whose to_python() returns a value of exactly this type unchanged: the driver already
+# decoded it, so the call is skipped (exact column classes only; subclasses may differ).
+_NATIVE: dict[type, type] = {
+    columns.Text: str,
+    columns.Ascii: str,
+    columns.UUID: uuid.UUID,
+    columns.Integer: int,
+    columns.BigInt: int,
+    columns.SmallInt: int,
+    columns.TinyInt: int,
+    columns.VarInt: int,
+    columns.Float: float,
+    columns.Double: float,
+    columns.Boolean: bool,
+}
+
+
+class _NoType:
+    """Matches no value's type: the column's to_python() always runs."""
+
+
+_NO_TYPE = _NoType
 _new = object.__new__
 # What Model.__init__ + _set_persisted(force=True) leave on an instance read from the database.
 _PERSISTED_STATE = {

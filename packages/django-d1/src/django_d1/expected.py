@@ -62,6 +62,11 @@ _FK_ALWAYS_ON = (
     "disable_constraint_checking() is a documented no-op, so these checks do not apply."
 )
 
+_IN_PROCESS_SHELL = (
+    "dbshell is an in-process SQL prompt over the API (no sqlite3 binary can reach D1): "
+    "there is no external program to be missing or to exit non-zero."
+)
+
 _DT = "db_functions.datetime.test_extract_trunc."
 
 #: reason -> tests that fail on D1 for that documented reason.
@@ -118,6 +123,15 @@ EXPECTED: dict[str, set[str]] = {
         "backends.base.test_creation.TestDeserializeDbFromString"
         ".test_circular_reference_with_natural_key",
         "backends.base.test_creation.TestDeserializeDbFromString.test_self_reference",
+        "serializers.test_data.SerializerDataTests.test_json_serializer",
+        "serializers.test_data.SerializerDataTests.test_jsonl_serializer",
+        "serializers.test_data.SerializerDataTests.test_python_serializer",
+        "serializers.test_data.SerializerDataTests.test_xml_serializer",
+        "serializers.test_data.SerializerDataTests.test_yaml_serializer",
+        "serializers.test_json.JsonSerializerTransactionTestCase.test_forward_refs",
+        "serializers.test_jsonl.JsonSerializerTransactionTestCase.test_forward_refs",
+        "serializers.test_xml.XmlSerializerTransactionTestCase.test_forward_refs",
+        "serializers.test_yaml.YamlSerializerTransactionTestCase.test_forward_refs",
         "fixtures.tests.CircularReferenceTests.test_circular_reference",
         "fixtures.tests.ForwardReferenceTests.test_forward_reference_fk",
         "fixtures.tests.ForwardReferenceTests.test_forward_reference_m2m",
@@ -142,6 +156,11 @@ EXPECTED: dict[str, set[str]] = {
         "backends.tests.FkConstraintsTests.test_check_constraints_sql_keywords",
         "backends.tests.FkConstraintsTests.test_disable_constraint_checks_context_manager",
         "backends.tests.FkConstraintsTests.test_disable_constraint_checks_manually",
+    },
+    _IN_PROCESS_SHELL: {
+        "dbshell.test_sqlite.SqliteDbshellCommandTestCase"
+        ".test_non_zero_exit_status_when_path_to_db_is_path",
+        "dbshell.tests.DbshellCommandTestCase.test_command_missing",
     },
     _LIKE_PATTERN: {
         "schema.tests.SchemaTests.test_foreign_key_index_long_names_regression",

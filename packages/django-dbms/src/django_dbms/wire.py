@@ -29,7 +29,7 @@ from websockets.http11 import USER_AGENT, Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-_RECV = 256 * 1024
+_RECV = 64 * 1024
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 
 
@@ -68,6 +68,7 @@ class WebSocket:
             self._poll = select.poll()
             self._poll.register(sock, _READABLE)
             self._frames: list[Frame] = []
+            self._buf = bytearray(_RECV)
             self.response = self._handshake(headers, deadline)
         except BaseException:
             sock.close()
@@ -115,7 +116,10 @@ class WebSocket:
         """Block up to ``timeout`` for bytes, feed them to the protocol, return its events."""
         self.sock.settimeout(timeout)
         try:
-            data = self.sock.recv(_RECV)
+            # Into a reused buffer: recv(n) allocates n bytes per call, and a large n means
+            # an mmap/munmap pair each time (most replies are a few hundred bytes).
+            n = self.sock.recv_into(self._buf)
+            data = self._buf[:n]
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             raise TimeoutError("timed out") from None
         except OSError:  # reset by peer and the like: the stream is over

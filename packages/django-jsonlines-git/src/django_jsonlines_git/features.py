@@ -40,13 +40,4 @@ class DatabaseFeatures(SQLiteFeatures):
             "the main thread's SQLite connection under the wrapper.",
             set(),
         ).add("backends.sqlite.tests.ThreadSharing.test_database_sharing_in_threads")
-        skips.setdefault(
-            "Asserts that an in-memory sqlite3 test database cannot be cloned under the "
-            "'forkserver' start method; a test repository is a directory, cloned by copying it "
-            "under any start method.",
-            set(),
-        ).add(
-            "backends.sqlite.test_creation.TestDbSignatureTests."
-            "test_get_test_db_clone_settings_not_supported"
-        )
         return skips

@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from struct import pack
@@ -86,7 +87,8 @@ class GitStore:
         self.state_dir = self.git_dir / STATE_DIR
         # Objects are written in-process (temp file + rename), not by `git hash-object
         # --literally`: a writer killed mid-call must not leave a truncated object behind.
-        self.loose = LooseObjectDB(str(Path(self.repo.common_dir) / "objects"))
+        self.objects_dir = Path(self.repo.common_dir) / "objects"
+        self.loose = LooseObjectDB(str(self.objects_dir))
         self._lock_fd: int | None = None
 
     def close(self) -> None:
@@ -114,10 +116,56 @@ class GitStore:
         """Top-level entries of a commit's tree."""
         if commit is None:
             return {}
+        try:
+            entries = self._loose_tree(commit)
+        except (ValueError, UnicodeDecodeError):  # not the layout we parse: let GitPython read it
+            entries = None
+        if entries is not None:
+            return entries
         tree = self.repo.commit(commit).tree
         return {item.name: Entry(item.mode, item.binsha) for item in tree}
 
+    def _loose_tree(self, commit: str) -> dict[str, Entry] | None:
+        """The tree of a loose commit object, parsed in-process; None if either is packed."""
+        raw = self._read_loose(bytes.fromhex(commit), b"commit")
+        if raw is None or not raw.startswith(b"tree ") or raw[45:46] != b"\n":
+            return None
+        data = self._read_loose(bytes.fromhex(raw[5:45].decode("ascii")), b"tree")
+        if data is None:
+            return None
+        entries: dict[str, Entry] = {}
+        i, end = 0, len(data)
+        while i < end:  # "<octal mode> <name>\0<20-byte id>" per entry
+            space = data.index(b" ", i)
+            nul = data.index(b"\0", space)
+            binsha = data[nul + 1 : nul + 21]
+            if len(binsha) != 20:
+                raise ValueError("truncated tree entry")
+            entries[data[space + 1 : nul].decode("utf-8")] = Entry(int(data[i:space], 8), binsha)
+            i = nul + 21
+        return entries
+
+    def _read_loose(self, binsha: bytes, kind: bytes) -> bytes | None:
+        """A loose object's content, read and inflated in this process (no `git cat-file`
+        process to start per connection); None if it is packed or in an alternate store."""
+        if len(binsha) != 20:
+            return None
+        hexsha = binsha.hex()
+        try:
+            with open(self.objects_dir / hexsha[:2] / hexsha[2:], "rb") as fh:
+                data = zlib.decompress(fh.read())
+        except (FileNotFoundError, NotADirectoryError, zlib.error):
+            return None
+        header, sep, body = data.partition(b"\0")
+        kind_found, _, size = header.partition(b" ")
+        if not sep or kind_found != kind or not size.isdigit() or int(size) != len(body):
+            return None
+        return body
+
     def read_blob(self, binsha: bytes) -> bytes:
+        data = self._read_loose(binsha, b"blob")
+        if data is not None:
+            return data
         return self.repo.odb.stream(binsha).read()
 
     def unmerged_conflict(self) -> str | None:

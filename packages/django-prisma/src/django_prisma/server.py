@@ -10,18 +10,27 @@ and the direct ``postgres://`` URL of the same database.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django_backend_core.servers import LocalServer, free_port, tcp_ready
 
-__all__ = ["PrismaDevServer", "find_harness", "ensure_installed", "NodeUnavailable"]
+__all__ = [
+    "NodeUnavailable",
+    "PrismaDevServer",
+    "ensure_installed",
+    "find_harness",
+    "start_servers",
+]
 
 
 class NodeUnavailable(RuntimeError):
@@ -170,6 +179,25 @@ class PrismaDevServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def start_servers(count: int) -> Iterator[list[PrismaDevServer]]:
+    """Start ``count`` servers at the same time (each takes seconds to boot), stop them all."""
+    servers: list[PrismaDevServer] = []
+    with contextlib.ExitStack() as stack:
+        taken: set[int] = set()
+        while len(servers) < count:
+            server = PrismaDevServer()
+            stack.callback(server.stop)
+            ports = {server.port, server.db_port, server.shadow_port, server.streams_port}
+            if len(ports) == 4 and not ports & taken:  # free_port() may repeat before use
+                servers.append(server)
+                taken |= ports
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            for future in [pool.submit(server.start) for server in servers]:
+                future.result()
+        yield servers
 
 
 def main(argv: list[str] | None = None) -> None:

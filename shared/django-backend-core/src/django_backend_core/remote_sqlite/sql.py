@@ -13,7 +13,7 @@ import functools
 import re
 import zoneinfo
 
-from django.db import NotSupportedError
+from django.db import NotSupportedError, OperationalError
 
 SqlParams = tuple[str, tuple]
 
@@ -225,7 +225,9 @@ def extract(lookup_type: str, value: SqlParams) -> SqlParams:
     try:
         template = _EXTRACT[lookup_type.lower()]
     except KeyError:
-        raise ValueError(f"Invalid lookup type: {lookup_type!r}") from None
+        # OperationalError, as on sqlite3 (its django_date_extract() raises inside SQLite);
+        # Django's tests accept it for both Extract and Trunc, ValueError only for Extract.
+        raise OperationalError(f"Invalid lookup type: {lookup_type!r}") from None
     return let(template, v=value)
 
 
@@ -261,7 +263,7 @@ def _pick(table: dict[str, str], lookup_type: str) -> str:
     try:
         return table[lookup_type.lower()]
     except KeyError:
-        raise ValueError(f"Invalid lookup type: {lookup_type!r}") from None
+        raise OperationalError(f"Invalid lookup type: {lookup_type!r}") from None
 
 
 def date_trunc(lookup_type: str, value: SqlParams) -> SqlParams:
