@@ -23,7 +23,7 @@ PY311 := $(VENV311)/bin/python
 
 PACKAGES := $(notdir $(wildcard packages/*))
 # Backends whose conformance smoke set gates `make test` (each added when it passes).
-CONFORMANCE_BACKENDS ?= sqlite3 dbms jsonlines_git d1
+CONFORMANCE_BACKENDS ?= sqlite3 dbms jsonlines_git d1 prisma
 # The backend whose tests also run on Python 3.11 + Django 5.2.
 PY311_PACKAGES ?= shared/django-backend-core/tests packages/django-dbms/tests
 SMOKE_DJANGO ?= 5.2.19

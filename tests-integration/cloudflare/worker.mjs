@@ -139,6 +139,31 @@ export class DBMS extends DurableObject {
 		return { results, meta: { rows_read: cursor.rowsRead, rows_written: cursor.rowsWritten } };
 	}
 
+	// Outside a transaction each message is one implicit DO transaction, whose commit checks
+	// deferred foreign keys after the reply is built: a violation resets the object and, under
+	// workerd, the reply is lost with the socket. Check here, so the client gets the error
+	// production sends ("Durable Object was reset ...") and the socket then closes.
+	runAutocommit(query, args, arrayMode) {
+		let out;
+		let deferred = false;
+		try {
+			this.ctx.storage.transactionSync(() => {
+				out = this.run(query, args, arrayMode);
+				if (out.meta.rows_written > 0 && this.sql.exec("PRAGMA foreign_key_check").toArray().length) {
+					deferred = true;
+					throw new Error("FOREIGN KEY constraint failed: SQLITE_CONSTRAINT");
+				}
+			});
+		} catch (e) {
+			if (!deferred) throw e; // an ordinary statement error: no reset
+			this.abortAfterReply = true;
+			throw new Error(
+				`Durable Object was reset and rolled back to its last known good state because of an error: ${e.message}`,
+			);
+		}
+		return out;
+	}
+
 	replay(log) {
 		for (const [query, args] of log) this.run(query, args, false);
 	}
@@ -183,7 +208,7 @@ export class DBMS extends DurableObject {
 			if (!pending.length) return;
 			const query = pending.join(";");
 			const bound = last ? args : null;
-			out = this.log && this.holder === session ? this.runInTransaction(query, bound, true) : this.run(query, bound, true);
+			out = this.log && this.holder === session ? this.runInTransaction(query, bound, true) : this.runAutocommit(query, bound, true);
 			pending = [];
 		};
 		for (let i = 0; i < segments.length; i++) {

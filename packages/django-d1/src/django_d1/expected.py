@@ -171,6 +171,14 @@ EXPECTED_FAILURES: set[str] = set().union(*EXPECTED.values())
 
 #: reason -> tests skipped on D1.
 SKIPS: dict[str, set[str]] = {
+    (
+        "D1's REST API has no transactions: each TestCase test ends with a flush, so data "
+        "loaded by migrations is gone for later TestCases (whether this one sees it depends on "
+        "test order, hence a skip rather than an expected failure)."
+    ): {
+        "migration_test_data_persistence.tests.MigrationDataNormalPersistenceTestCase"
+        ".test_persistence",
+    },
     _INT_RANGE: {
         f"model_fields.{module}.{cls}.{test}"
         for module, cls, tests in (
