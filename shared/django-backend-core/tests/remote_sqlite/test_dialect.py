@@ -126,6 +126,22 @@ with connection.schema_editor() as ed:
     ed.alter_field(Parent, old, new, strict=True)
 assert Event.objects.filter(parent__name="p").count() == 2
 assert "_cf_KV" not in connection.introspection.table_names()
+
+# A JSON column whose name makes Django's LIKE '%json_valid("<column>")%' pattern longer than
+# the 50 bytes D1/Durable Objects allow: introspection still finds it, in two statements.
+class LongJson(models.Model):
+    a_json_column_with_a_rather_long_descriptive_name = models.JSONField(default=dict)
+    class Meta: app_label = "t"
+with connection.schema_editor() as ed:
+    ed.create_model(LongJson)
+metrics = connection.connection.transport.metrics
+with connection.cursor() as c:
+    before = metrics.statements
+    desc = connection.introspection.get_table_description(c, LongJson._meta.db_table)
+    spent = metrics.statements - before
+flags = {d.name: d.has_json_constraint for d in desc}
+assert flags == {"id": False, "a_json_column_with_a_rather_long_descriptive_name": True}, flags
+assert spent == 2, spent
 print("OK")
 """
 

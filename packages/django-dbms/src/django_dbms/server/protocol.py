@@ -37,6 +37,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 #: DO's documented limits (https://developers.cloudflare.com/durable-objects/platform/limits/).
 MAX_SQL_LENGTH = 100_000
 MAX_BOUND_PARAMETERS = 100
+#: Durable Objects' SQLite refuses LIKE/GLOB patterns longer than 50 bytes (seen under workerd).
+MAX_LIKE_PATTERN = 50
 
 TX_REFUSED = (
     "To execute a transaction, please use the state.storage.transaction() or "
@@ -205,6 +207,7 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")  # DO enforces foreign keys
+        self.conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN)
         self.denied: str | None = None
         self.conn.set_authorizer(self._authorize)
 

@@ -23,6 +23,8 @@ class PlainSQLiteTransport:
     def __init__(self, path: str = ":memory:") -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA foreign_keys = ON")
+        # D1 and Durable Objects refuse LIKE/GLOB patterns longer than 50 bytes.
+        self.conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50)
         self.metrics = RoundTrips()
 
     def _run(self, stmts: Sequence[Statement]) -> list[Result]:
