@@ -24,8 +24,8 @@ PY311 := $(VENV311)/bin/python
 PACKAGES := $(notdir $(wildcard packages/*))
 # Backends whose conformance smoke set gates `make test` (each added when it passes).
 CONFORMANCE_BACKENDS ?= sqlite3 dbms jsonlines_git d1 prisma
-# The backend whose tests also run on Python 3.11 + Django 5.2.
-PY311_PACKAGES ?= shared/django-backend-core/tests packages/django-dbms/tests
+# The backends whose tests also run on Python 3.11 + Django 5.2.
+PY311_PACKAGES ?= shared/django-backend-core/tests packages/django-dbms/tests packages/django-jsonlines-git/tests
 SMOKE_DJANGO ?= 5.2.19
 
 SET ?= smoke
