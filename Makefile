@@ -24,7 +24,8 @@ PY311 := $(VENV311)/bin/python
 PACKAGES := $(notdir $(wildcard packages/*))
 # Backends whose conformance smoke set gates `make test` (each added when it passes).
 CONFORMANCE_BACKENDS ?= sqlite3 dbms jsonlines_git d1 prisma
-# The backends whose tests also run on Python 3.11 + Django 5.2.
+# The suites that also run on Python 3.11 + Django 5.2, each in its own pytest process (each
+# package configures Django settings for its tests).
 PY311_PACKAGES ?= shared/django-backend-core/tests packages/django-dbms/tests packages/django-jsonlines-git/tests
 SMOKE_DJANGO ?= 5.2.19
 
@@ -79,7 +80,9 @@ test-integration-units: setup
 
 test-py311: setup-py311
 	$(PY311) -c "import django, sys; assert sys.version_info[:2] == (3, 11) and django.VERSION[:2] == (5, 2), (sys.version, django.__version__)"
-	$(PY311) -m pytest -q $(PY311_PACKAGES)
+	@for t in $(PY311_PACKAGES); do \
+	  echo "== $$t (Python 3.11)"; $(PY311) -m pytest -q $$t || exit 1; \
+	done
 
 conformance: setup
 	$(PY) tests-integration/django_suite/run.py --backend $(or $(BACKEND),sqlite3) --set $(SET) --django $(DJANGO)
