@@ -17,11 +17,6 @@ _INT_RANGE = (
     "instead of returning a wrong number (narrowing integer_field_range would instead make "
     "lookups skip rows that hold such values exactly)."
 )
-_LIKE_PATTERN = (
-    "D1 limits the length of LIKE/GLOB patterns ('LIKE or GLOB pattern too complex'); the test's "
-    "very long table name ends up in such a pattern."
-)
-
 _NO_HASH = "D1 has no MD5/SHA* functions: they raise NotSupportedError (hash in Python)."
 _EXTRACT_TEXT = (
     "The test counts the word 'extract' in the SQL (django_date_extract() on the stock "
@@ -161,9 +156,6 @@ EXPECTED: dict[str, set[str]] = {
         "dbshell.test_sqlite.SqliteDbshellCommandTestCase"
         ".test_non_zero_exit_status_when_path_to_db_is_path",
         "dbshell.tests.DbshellCommandTestCase.test_command_missing",
-    },
-    _LIKE_PATTERN: {
-        "schema.tests.SchemaTests.test_foreign_key_index_long_names_regression",
     },
 }
 
