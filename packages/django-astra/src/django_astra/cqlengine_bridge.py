@@ -15,9 +15,6 @@ from typing import Any
 from cassandra.cqlengine import connection as cqlengine_connection
 from django.conf import settings as _settings
 
-# LazySettings' value cache (see _debug); the dict object lives as long as the settings object.
-_SETTINGS_CACHE: dict[str, Any] = object.__getattribute__(_settings, "__dict__")
-
 
 class _SessionProxy:
     """What cqlengine sees as ``conn.session``: prepares its statements and maps errors."""
@@ -120,21 +117,8 @@ def execute_statement(
 
 
 def _debug() -> bool:
-    """``settings.DEBUG`` (what ``queries_logged`` reads), from LazySettings' own value cache.
-
-    LazySettings keeps every setting it has served in its instance ``__dict__`` and drops the
-    entry when the setting is assigned or overridden; reading that dict skips its Python-level
-    ``__getattribute__`` on the ORM's hot path. Not cached yet: ask settings (which caches it).
-    """
-    value = _SETTINGS_CACHE.get("DEBUG", _MISSING)
-    if value is _MISSING:
-        from django.conf import settings
-
-        value = settings.DEBUG
-    return bool(value)
-
-
-_MISSING = object()
+    """``settings.DEBUG`` (what ``queries_logged`` reads); LazySettings caches the value itself."""
+    return bool(_settings.DEBUG)
 
 
 def _timeout(t: Any) -> Any:
