@@ -308,7 +308,6 @@ def run(flow: Flow, cql: CqlCounter, admin_password: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--result", required=True, type=Path)
-    ap.add_argument("--admin-password", default=None)
     args = ap.parse_args()
     sys.path.insert(0, str(SITE))
     os.environ["DJANGO_SETTINGS_MODULE"] = "pfsite.settings"
@@ -317,7 +316,7 @@ def main() -> int:
     counter = Counter()  # Django SQL statements (sqlite3) and every connection's round trips
     cql = CqlCounter()
     flow = Flow("astra", counter)
-    admin_password = args.admin_password or secrets.token_urlsafe(12)
+    admin_password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     started = time.monotonic()
     try:
         import django

@@ -311,7 +311,6 @@ def run(flow: Flow, admin_password: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--result", required=True, type=Path)
-    ap.add_argument("--admin-password", default=None)
     args = ap.parse_args()
     backend = os.environ.get("BLOG_BACKEND", "sqlite3")
     sys.path.insert(0, str(BLOG))
@@ -321,7 +320,7 @@ def main() -> int:
 
     counter = Counter()
     flow = Flow(backend, counter)
-    admin_password = args.admin_password or secrets.token_urlsafe(12)
+    admin_password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     started = time.monotonic()
     try:
         import django

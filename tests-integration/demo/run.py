@@ -35,6 +35,7 @@ BLOG = ROOT / "docs" / "examples" / "blog_project"
 PARTY = ROOT / "docs" / "examples" / "partyfinder_project"
 # What each app's walk runs, and where (its Django project).
 APPS = {"blog": ("flow.py", BLOG), "partyfinder": ("astra_flow.py", PARTY)}
+ADMIN_PASSWORD_ENV = "DEMO_ADMIN_PASSWORD"  # read by flow.py / astra_flow.py
 sys.path.insert(0, str(HERE))
 
 from backends import BACKENDS, DemoBackend, child_env, environment, why_unusable  # noqa: E402
@@ -87,9 +88,12 @@ def run_flow(
     result_path = workdir / "result.json"
     script, project = APPS[backend.app]
     argv = [sys.executable, str(HERE / script), "--result", str(result_path)]
+    flow_env = child_env(env)
     if admin_pw:
-        argv += ["--admin-password", admin_pw]
-    proc = subprocess.run(argv, env=child_env(env), cwd=project)
+        # Through the environment, not argv: argv shows in `ps`, and argparse reads a
+        # password that starts with "-" (token_urlsafe can) as an option.
+        flow_env[ADMIN_PASSWORD_ENV] = admin_pw
+    proc = subprocess.run(argv, env=flow_env, cwd=project)
     if result_path.exists():
         return json.loads(result_path.read_text())
     return {
