@@ -172,3 +172,25 @@ def test_astra_serve_runs_the_party_finder_until_ctrl_c():
     assert proc.returncode == 130, "".join(lines) + rest
     assert "servers stopped" in rest
     assert not _port_open(port) and not _port_open(cql_port)
+
+
+def test_admin_password_reaches_the_walk_even_when_it_starts_with_a_dash(tmp_path):
+    """The serve password goes through the environment: token_urlsafe() can start with "-",
+    which argparse took for an option (a CI failure), and argv is visible in `ps`."""
+    import json
+
+    result = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(BLOG_BACKEND="sqlite3", DEMO_ADMIN_PASSWORD="-dash-first-password")
+    proc = subprocess.run(
+        [sys.executable, str(RUN.parent / "flow.py"), "--result", str(result)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT / "docs" / "examples" / "blog_project",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(result.read_text())
+    assert data["admin_password"] == "-dash-first-password"
+    assert data["migrate_ok"] and data["pages"] == "18/18", data
