@@ -212,3 +212,49 @@ def test_malformed_body(client):
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == 7400
     _, e = err(client, {"sql": "SELECT ?", "params": [{"a": 1}]})
     assert e["message"].startswith("D1_TYPE_ERROR")
+
+
+def test_unknown_routes_and_methods(client):
+    assert client.get("/client/v4/nothing").status_code == 404
+    r = client.get("/client/v4/accounts/acc/d1/database/db1/raw", headers=AUTH)
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_response_head_and_body_leave_in_one_write():
+    import asyncio
+
+    from django_d1.server import _CoalescingTransport
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+            self.closed = False
+
+        def write(self, data: bytes) -> None:
+            self.writes.append(data)
+
+        def is_closing(self) -> bool:
+            return self.closed
+
+        def close(self) -> None:
+            self.closed = True
+
+        def get_extra_info(self, name: str) -> str:
+            return f"info:{name}"
+
+    async def scenario() -> Recorder:
+        inner = Recorder()
+        t = _CoalescingTransport(inner)
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        t.write(b"{}")
+        assert inner.writes == []  # nothing leaves before the loop turns
+        await asyncio.sleep(0)
+        assert inner.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+        assert t.get_extra_info("peername") == "info:peername"
+        t.write(b"last")
+        t.close()  # close flushes first
+        assert inner.writes[-1] == b"last" and inner.closed
+        return inner
+
+    asyncio.run(scenario())

@@ -111,3 +111,33 @@ def test_user_client_is_kept():
                     client=client)  # fmt: skip
     assert t.client is client
     t.close()
+
+
+def _parsed(rows: list, *, meta: dict | None = None) -> list[tuple]:
+    """Rows of a /raw answer as D1Transport._parse returns them."""
+    import json
+
+    from django_backend_core.transport import Statement
+    from django_d1.transport import _Reply
+
+    t = D1Transport(api_base="http://127.0.0.1:1", account_id="a", database_id="b", token="x")
+    item = {"results": {"columns": ["a", "b"], "rows": rows}, "success": True,
+            "meta": meta or {"changes": 0}}  # fmt: skip
+    body = json.dumps({"result": [item], "errors": [], "messages": [], "success": True})
+    try:
+        (result,) = t._parse(_Reply(200, [], body.encode()), [Statement("SELECT a, b FROM t", [])])
+    finally:
+        t.close()
+    return result.rows
+
+
+def test_parse_turns_byte_arrays_into_bytes_and_keeps_other_values():
+    # Plain rows take the fast path (no "[" beyond the envelope's arrays): values unchanged.
+    assert _parsed([[1, "x"], [2.5, None]]) == [(1, "x"), (2.5, None)]
+    assert _parsed([]) == []
+    # A BLOB (array of byte values) becomes bytes; a "[" inside a string changes nothing.
+    assert _parsed([[[0, 255, 16], "[not, an, array]"]]) == [(b"\x00\xff\x10", "[not, an, array]")]
+    assert _parsed([["[", [104, 105]]]) == [("[", b"hi")]
+    # An array elsewhere in the body (meta) makes the count differ: the per-value path still
+    # finds the BLOB.
+    assert _parsed([[[1], "y"]], meta={"changes": 0, "x": []}) == [(b"\x01", "y")]

@@ -241,13 +241,30 @@ class D1Transport:
         items = data.get("result") or []
         # A multi-statement "sql" answers one item per statement: they belong to one Statement.
         owners = list(stmts) if len(items) == len(stmts) else [stmts[-1]] * len(items)
+        # BLOBs come back as arrays of byte values. Every JSON array costs at least one "[" in
+        # the body: when the body holds no more "[" than the envelope's own arrays (top-level
+        # ones, each item's columns, rows and row arrays), no value is an array and the
+        # per-value check is skipped.
+        structural = sum(type(v) is list for v in data.values())
+        for item in items:
+            results = item.get("results") if type(item) is dict else None
+            if type(results) is dict:
+                structural += type(results.get("columns")) is list
+                rows = results.get("rows")
+                if type(rows) is list:
+                    structural += 1 + sum(type(row) is list for row in rows)
+        no_arrays = response.content.count(b"[") == structural
         for item, stmt in zip(items, owners, strict=True):
             results = item.get("results") or {}
             columns = list(results.get("columns") or [])
-            rows = [
-                tuple([bytes(v) if type(v) is list else v for v in row])  # BLOB: byte array
-                for row in results.get("rows") or ()
-            ]
+            raw_rows = results.get("rows") or ()
+            if no_arrays:
+                rows = list(map(tuple, raw_rows))
+            else:
+                rows = [
+                    tuple([bytes(v) if type(v) is list else v for v in row])  # BLOB: byte array
+                    for row in raw_rows
+                ]
             meta = item.get("meta") or {}
             changes = int(meta.get("changes") or 0)
             writes = _is_write(stmt.sql)
