@@ -8,6 +8,13 @@
    costs on any backend from what this backend adds. Measured on loopback, at 4 ms RTT (ws)
    and at 20 ms RTT over TLS (wss), the latency added by ``tests-integration/faults/proxy.py``
    running as its own process.
+
+   Django's ORM code costs more per call when it runs once per round trip than back to back
+   (CPU caches and branch predictors go cold meanwhile, also during a busy wait with no I/O at
+   all), so a fixed "ORM cost" measured in a tight loop understates what any backend pays at
+   4 or 20 ms RTT. Each RTT therefore also times the floor for any backend at the same cadence:
+   the raw request followed by a stock sqlite3 ORM point read (in memory), and the backend's
+   ORM point read is compared with that floor as well as with the raw request.
 2. The same workloads through django-cf 0.0.17's ``django_dbms`` engine and through ours,
    each in a subprocess on Django 5.2 running the same script (ours from this checkout's
    sources), against the same server, on loopback and over wss with 20 ms RTT (target: ours
@@ -86,11 +93,32 @@ SIDE_SCRIPT = textwrap.dedent(
     import time
     for fn in (get, mixed, tx):
         fn()  # connect, lazy imports: one-off costs stay out of the CPU figures
+    frames = [0]
+    if os.environ["SIDE"] == "old":
+        real_send = old_base.websocket.WebSocket.send
+
+        def counting_send(self, *args, **kwargs):
+            frames[0] += 1
+            return real_send(self, *args, **kwargs)
+
+        old_base.websocket.WebSocket.send = counting_send
+
+        def requests():
+            return frames[0]
+    else:
+        def requests():
+            return connection.connection.transport.inner.metrics.requests
+    per_call = {}
+    for name, fn in (("get", get), ("mixed", mixed), ("tx", tx)):
+        before = requests()
+        fn()
+        per_call[name] = requests() - before
     for name, fn in (("get", get), ("mixed", mixed), ("tx", tx)):
         c0 = time.process_time()
         samples = harness.time_samples(fn, repeats=repeats, warmup=1, number=number[name])
         cpu = (time.process_time() - c0) / ((repeats + 1) * number[name])
-        out[name] = {"samples": samples, "number": number[name], "cpu": cpu}
+        out[name] = {"samples": samples, "number": number[name], "cpu": cpu,
+                     "requests": per_call[name]}
     if os.environ["SIDE"] == "ours":
         sockets[0] = connection.connection.transport.inner.connects
     out["sockets"] = sockets[0]
@@ -255,14 +283,20 @@ def main(h: Any) -> None:
         def transport_get() -> None:
             assert transport.request(query, arguments, retry=True)["results"][0][1] == "item 42"
 
+        def floor_get() -> None:
+            lean_get()
+            lite_orm()
+
         raw_label = "raw websocket request (same SQL; sans-I/O client)"
         orm_label = "ORM point read (django_dbms)"
+        floor_label = "raw websocket request + stock sqlite3 ORM point read (any backend's floor)"
         interleaved(
             {
                 raw_label: lean_get,
                 "raw websocket request (same SQL; websockets sync client)": sync_get,
                 "django_dbms transport request (same SQL, no Django)": transport_get,
                 orm_label: orm_get,
+                floor_label: floor_get,
                 "stock sqlite3 in memory: raw cursor execute (same SQL)": lite_raw,
                 "stock sqlite3 in memory: ORM point read": lite_orm,
             },
@@ -275,6 +309,16 @@ def main(h: Any) -> None:
             "ORM point read cost / raw request (loopback)", slower=orm_label, faster=raw_label
         )
         h.fact("loopback: ORM point read <= 1.15x raw request", overhead.value <= 1.15)
+        h.ratio(
+            "ORM point read / floor (raw request + stock sqlite3 ORM point read), loopback",
+            slower=orm_label,
+            faster=floor_label,
+        )
+        h.ratio(
+            "floor / raw request (loopback): the best ratio any backend can reach here",
+            slower=floor_label,
+            faster=raw_label,
+        )
         med = {label: m.median for label, m in h.measurements.items()}
         django_cost = (
             med["stock sqlite3 in memory: ORM point read"]
@@ -306,6 +350,34 @@ def main(h: Any) -> None:
         )
         h.fact("point-read SQL", query)
         lean.close()
+
+        # Django's ORM cost depends on the cadence, with no I/O involved: the same stock sqlite3
+        # point read, timed alone, back to back and after 4 ms of busy waiting.
+        def paced(wait: float, number: int) -> list[float]:
+            out = []
+            for _ in range(h.repeats):
+                total = 0.0
+                for _ in range(number):
+                    until = time.perf_counter() + wait
+                    while time.perf_counter() < until:
+                        pass
+                    t0 = time.perf_counter()
+                    lite_orm()
+                    total += time.perf_counter() - t0
+                out.append(total / number)
+            return out
+
+        paced(0.004, 5)  # warm-up
+        for wait, label in (
+            (0.0, "stock sqlite3 ORM point read, back to back (timed alone)"),
+            (0.004, "stock sqlite3 ORM point read, one per 4 ms of busy wait (timed alone)"),
+        ):
+            h.add_external(label, {"samples": paced(wait, 20), "number": 20}, source="this run")
+        h.ratio(
+            "Django's ORM cost (stock sqlite3): one call per 4 ms / back to back (no I/O)",
+            slower="stock sqlite3 ORM point read, one per 4 ms of busy wait (timed alone)",
+            faster="stock sqlite3 ORM point read, back to back (timed alone)",
+        )
         sync.close()
 
         # The backend's Django-side cost without I/O: the transport answers with the reply it
@@ -352,9 +424,14 @@ def main(h: Any) -> None:
                 def orm_far_get(alias=alias) -> None:
                     assert Item.objects.using(alias).get(pk=42).name == "item 42"
 
+                def floor_far_get(raw_far_get=raw_far_get) -> None:
+                    raw_far_get()
+                    lite_orm()
+
                 raw_l, orm_l = f"raw websocket request, {rtt}", f"ORM point read, {rtt}"
+                floor_l = f"raw websocket request + stock sqlite3 ORM point read, {rtt}"
                 interleaved(
-                    {raw_l: raw_far_get, orm_l: orm_far_get},
+                    {raw_l: raw_far_get, orm_l: orm_far_get, floor_l: floor_far_get},
                     number,
                     note=f"faults/proxy.py --latency-ms {latency}" + (" --tls" if tls else ""),
                 )
@@ -362,6 +439,24 @@ def main(h: Any) -> None:
                     f"ORM point read cost / raw request ({rtt})", slower=orm_l, faster=raw_l
                 )
                 h.fact(f"{rtt}: ORM point read <= 1.15x raw request", r.value <= 1.15)
+                h.ratio(
+                    f"ORM point read / floor (raw request + stock sqlite3 ORM point read), {rtt}",
+                    slower=orm_l,
+                    faster=floor_l,
+                )
+                fl = h.ratio(
+                    f"floor / raw request ({rtt}): the best ratio any backend can reach here",
+                    slower=floor_l,
+                    faster=raw_l,
+                )
+                fm = {k: h.measurements[k].median for k in (raw_l, orm_l, floor_l)}
+                h.fact(
+                    f"{rtt}: Django's ORM cost at this cadence (floor − raw) / what django_dbms "
+                    "adds on top (ORM point read − floor)",
+                    f"{(fm[floor_l] - fm[raw_l]) * 1e6:.0f} µs / "
+                    f"{(fm[orm_l] - fm[floor_l]) * 1e6:.0f} µs",
+                )
+                h.fact(f"{rtt}: floor <= 1.15x raw request (any backend)", fl.value <= 1.15)
                 raw_far.close()
                 connections[alias].close()
 
@@ -426,12 +521,14 @@ def compare_with_django_cf(h: Any, port: int, data: Path, cert_dir: Path) -> Non
             got: dict[str, dict[str, list[float]]] = {"ours": {}, "old": {}}
             cpus: dict[str, dict[str, list[float]]] = {"ours": {}, "old": {}}
             sockets: dict[str, list[int]] = {"ours": [], "old": []}
+            requests: dict[str, dict[str, int]] = {"ours": {}, "old": {}}
             for _ in range(3):  # alternate rounds so load drifts hit both alike
                 for side, venv, extra in (("ours", ours, ours_env), ("old", old, {})):
                     res = venv.run_json(script, env={**env, **extra, "SIDE": side}, timeout=900)
                     for w in workloads:
                         got[side].setdefault(w, []).extend(res[w]["samples"])
                         cpus[side].setdefault(w, []).append(res[w]["cpu"])
+                        requests[side][w] = res[w]["requests"]
                     sockets[side].append(res["sockets"])
             for w, title in workloads.items():
                 mine = f"{title}, {where} (django_dbms)"
@@ -447,6 +544,8 @@ def compare_with_django_cf(h: Any, port: int, data: Path, cert_dir: Path) -> Non
                 h.fact(f"client CPU per call, {title} ({where}): ours / django-cf 0.0.17",
                        f"{ours_cpu * 1e6:.0f} µs / {old_cpu * 1e6:.0f} µs "
                        f"({old_cpu / ours_cpu:.2f}x)")  # fmt: skip
+                h.fact(f"websocket requests per call, {title} ({where}): ours / django-cf 0.0.17",
+                       f"{requests['ours'][w]} / {requests['old'][w]}")  # fmt: skip
             h.fact(f"websocket connections per process ({where}): ours / django-cf 0.0.17",
                    f"{max(sockets['ours'])} / {max(sockets['old'])}")  # fmt: skip
         finally:

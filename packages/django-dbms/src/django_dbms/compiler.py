@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import expressions
 from django_backend_core.remote_sqlite import compiler as remote
 from django_backend_core.remote_sqlite.compiler import *  # noqa: F403
+
+#: Composite primary keys' column pairs (Django >= 5.2).
+ColPairs = getattr(expressions, "ColPairs", None)
 
 #: Integer columns: sqlite3 stores 64-bit values in any of them, a JS double does not.
 BIG_INTEGERS = frozenset(
@@ -41,10 +45,9 @@ def integer_kind(field: Any) -> str | None:
 
 def _internal_type(expr: Any) -> str | None:
     try:
-        field = expr.output_field
+        return expr.output_field.get_internal_type()
     except Exception:  # noqa: BLE001 - mixed types etc.: leave the value as it comes
         return None
-    return integer_kind(field) or field.get_internal_type()
 
 
 class DBMSCompilerMixin:
@@ -61,8 +64,7 @@ class DBMSCompilerMixin:
             return select, klass_info, annotation_col_map
         wrapped = []
         for col, (sql, params), alias in select:
-            kind = _internal_type(col)
-            if kind == "BinaryField":
+            if _internal_type(col) == "BinaryField":
                 # hex(NULL) is '': test for NULL, and prefix so b'' stays distinguishable.
                 sql = f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE 'x' || hex({sql}) END"
                 params = (*params, *params)
@@ -82,7 +84,28 @@ class SQLCompiler(DBMSCompilerMixin, remote.SQLCompiler):
                 part.__dict__.pop("_dbms_combined_part", None)
 
 
-class SQLInsertCompiler(remote.SQLInsertCompiler):
+class ReturningIntegersMixin:
+    """RETURNING sends integer columns as text (``operations._returning``: a JS double would
+    round 64-bit values); turn them back into numbers. Only these compilers read RETURNING,
+    so SELECTs of integer columns carry no converter at all."""
+
+    def get_converters(self, expressions: Any) -> dict[int, Any]:
+        from .operations import _int_text
+
+        converters = super().get_converters(expressions)  # type: ignore[misc]
+        i = 0
+        for expression in expressions:
+            if ColPairs is not None and isinstance(expression, ColPairs):
+                i += len(expression)  # its columns went through this method recursively
+                continue
+            if expression and integer_kind(getattr(expression, "output_field", None)):
+                convs, expr = converters.get(i, ([], expression))
+                converters[i] = ([_int_text, *convs], expr)
+            i += 1
+        return converters
+
+
+class SQLInsertCompiler(ReturningIntegersMixin, remote.SQLInsertCompiler):
     pass
 
 
@@ -90,7 +113,7 @@ class SQLDeleteCompiler(remote.SQLDeleteCompiler):
     pass
 
 
-class SQLUpdateCompiler(remote.SQLUpdateCompiler):
+class SQLUpdateCompiler(ReturningIntegersMixin, remote.SQLUpdateCompiler):
     pass
 
 

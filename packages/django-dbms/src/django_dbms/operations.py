@@ -15,7 +15,7 @@ def _unhex(value, expression, connection):
 
 
 def _int_text(value, expression, connection):
-    """``CAST(integer AS TEXT)`` back to an exact number (see compiler.py)."""
+    """``CAST(integer AS TEXT)`` in RETURNING back to an exact number (see compiler.py)."""
     if isinstance(value, str):
         try:
             return int(value)
@@ -57,10 +57,10 @@ class DatabaseOperations(RemoteOperations):
         return self._returning(fields)
 
     def get_db_converters(self, expression):
+        """BLOBs come back as hex text. Integer columns need no converter when SELECTed (they
+        arrive as JSON numbers); their RETURNING text is converted by the insert and update
+        compilers only, so reads of many rows pay no per-value call."""
         converters = super().get_db_converters(expression)
-        field = expression.output_field
-        if field.get_internal_type() == "BinaryField":
+        if expression.output_field.get_internal_type() == "BinaryField":
             converters.insert(0, _unhex)
-        elif integer_kind(field):
-            converters.insert(0, _int_text)  # RETURNING values (operations._returning)
         return converters

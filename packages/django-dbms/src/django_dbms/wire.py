@@ -90,10 +90,13 @@ class WebSocket:
                 raise protocol.handshake_exc or InvalidHandshake(
                     "the server closed the connection during the opening handshake"
                 ) from None
-            for event in events:
+            for i, event in enumerate(events):
                 if isinstance(event, Response):
                     if protocol.handshake_exc is not None:
                         raise protocol.handshake_exc
+                    # Frames read in the same recv() as the response (a ping, a close, a
+                    # stray message) are kept for recv()/alive(), not dropped.
+                    self._frames.extend(events[i + 1 :])
                     return event
                 self._frames.append(event)  # pragma: no cover - frames come after the response
             if protocol.handshake_exc is not None:
