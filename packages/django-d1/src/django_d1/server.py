@@ -511,11 +511,7 @@ class D1App:
         path, method = scope["path"], scope["method"]
         match = _QUERY_ROUTE.match(path)
         if match is not None:
-            if method != "POST":
-                return await _text(send, 405, b"Method Not Allowed", [(b"allow", b"POST")])
-            try:
-                body = await _read_body(receive)
-            except _Disconnected:
+            if (body := await _post_body(method, receive, send)) is None:
                 return
             status, content = self._query(scope, match, body)
         elif path == "/healthz":
@@ -523,11 +519,7 @@ class D1App:
                 return await _text(send, 405, b"Method Not Allowed", [(b"allow", b"GET, HEAD")])
             status, content = 200, {"ok": True}
         elif (match := _CREATE_ROUTE.match(path)) is not None:
-            if method != "POST":
-                return await _text(send, 405, b"Method Not Allowed", [(b"allow", b"POST")])
-            try:
-                body = await _read_body(receive)
-            except _Disconnected:
+            if (body := await _post_body(method, receive, send)) is None:
                 return
             status, content = self._create(scope, body)
         else:
@@ -596,6 +588,17 @@ async def _read_body(receive: Any) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _post_body(method: str, receive: Any, send: Any) -> bytes | None:
+    """The body of a POST; None once a 405 was sent or the client went away."""
+    if method != "POST":
+        await _text(send, 405, b"Method Not Allowed", [(b"allow", b"POST")])
+        return None
+    try:
+        return await _read_body(receive)
+    except _Disconnected:
+        return None
 
 
 async def _text(
