@@ -258,3 +258,29 @@ def test_response_head_and_body_leave_in_one_write():
         return inner
 
     asyncio.run(scenario())
+
+
+def test_split_sql_and_count_placeholders_respect_strings_comments_and_triggers():
+    """The server's own SQL scanning (statement splitting for multi-statement bodies and the
+    100-parameter limit) must not see `;` or `?` inside strings, identifiers or comments."""
+    from django_d1.server import MAX_PARAMS, count_placeholders, split_sql
+
+    parts = split_sql(
+        "SELECT 1; SELECT ';' AS \"a;b\"; -- a comment; still one\n"
+        "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE x SET n = 1; END; /* only ; */"
+    )
+    assert [p.strip() for p in parts] == [
+        "SELECT 1;",
+        "SELECT ';' AS \"a;b\";",
+        "-- a comment; still one\nCREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE x SET n = 1; END;",
+    ]
+    assert split_sql("SELECT 2") == ["SELECT 2"]
+    assert split_sql("  ; -- nothing\n ;") == []
+
+    sql = "SELECT ?, '?', \"?\", [?], `?` -- ?\n, /* ? */ ?"
+    assert count_placeholders(sql) == (2, None)
+    assert count_placeholders("SELECT '?") == (0, None)  # an unterminated string runs to the end
+    many = "SELECT " + ", ".join(["?"] * (MAX_PARAMS + 5))
+    n, over = count_placeholders(many)
+    assert n == MAX_PARAMS + 5
+    assert over == [i for i, ch in enumerate(many) if ch == "?"][MAX_PARAMS]
