@@ -129,6 +129,14 @@ def scenario_types():
         assert "2**53" in str(exc)
     else:
         raise AssertionError("expected DataError for an integer beyond 2**53")
+    # Also when the whole number sits in a DecimalField (SQLite stores it as an INTEGER).
+    Thing.objects.filter(pk=thing.pk).update(big=None, price=decimal.Decimal("9999999999999999"))
+    try:
+        Thing.objects.values_list("price", flat=True).get(pk=thing.pk)
+    except DataError as exc:
+        assert "2**53" in str(exc)
+    else:
+        raise AssertionError("expected DataError for a decimal integer beyond 2**53")
     # More than 100 values in one statement: strings are inlined as literals.
     names = [f"n{i}'q" for i in range(250)]
     assert Author.objects.filter(name__in=names).count() == 0

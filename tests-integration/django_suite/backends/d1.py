@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import sqlite3
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,9 @@ PACKAGES: list[str] = ["shared/django-backend-core", "packages/django-d1[server]
 PARALLEL = 1
 
 
-def _alias(api_base: str, account: str, token: str, db: str, test_db: str | None) -> dict:
+def _alias(
+    api_base: str, account: str, token: str, db: str, test_db: str | None, *, local: bool = False
+) -> dict:
     settings: dict[str, Any] = {
         "ENGINE": "django_d1",
         "CLOUDFLARE_ACCOUNT_ID": account,
@@ -26,6 +29,9 @@ def _alias(api_base: str, account: str, token: str, db: str, test_db: str | None
         "CLOUDFLARE_TOKEN": token,
         "OPTIONS": {"api_base": api_base, "timeout": 60},
     }
+    if local:
+        # The local server runs on this interpreter's SQLite, which may be older than D1's.
+        settings["OPTIONS"]["sqlite_version"] = sqlite3.sqlite_version
     if test_db:
         settings["TEST"] = {"CLOUDFLARE_DATABASE_ID": test_db}
     return settings
@@ -72,7 +78,7 @@ def configure(workdir: pathlib.Path) -> Iterator[dict[str, Any]]:
         api = server.url("http", "/client/v4")
         yield {
             "DATABASES": {
-                "default": _alias(api, "account", token, "default", None),
-                "other": _alias(api, "account", token, "other", None),
+                "default": _alias(api, "account", token, "default", None, local=True),
+                "other": _alias(api, "account", token, "other", None, local=True),
             }
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,13 +24,16 @@ PARALLEL = 1
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
-def _databases(base: str) -> dict[str, Any]:
+def _databases(base: str, sqlite_version: str | None = None) -> dict[str, Any]:
     def alias(name: str) -> dict[str, Any]:
-        return {
+        settings: dict[str, Any] = {
             "ENGINE": "django_dbms",
             "WORKERS_DBMS_ENDPOINT": f"{base}/api/v1/databases/{name}-db/websocket",
             "TEST": {"NAME": f"test-{name}-db"},
         }
+        if sqlite_version:
+            settings["OPTIONS"] = {"sqlite_version": sqlite_version}
+        return settings
 
     return {"default": alias("default"), "other": alias("other")}
 
@@ -63,4 +67,5 @@ def configure(workdir: pathlib.Path, *, miniflare: bool | None = None) -> Iterat
     with LocalServer(
         argv, env=env, ready="tcp", name="dbms", log_path=workdir / "dbms-server.log"
     ) as server:
-        yield {"DATABASES": _databases(f"ws://127.0.0.1:{server.port}")}
+        # The local server runs on this interpreter's SQLite, which may be older than a DO's.
+        yield {"DATABASES": _databases(f"ws://127.0.0.1:{server.port}", sqlite3.sqlite_version)}

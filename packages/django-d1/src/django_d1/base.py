@@ -36,7 +36,7 @@ from .schema import DatabaseSchemaEditor
 from .transport import D1Transport
 
 DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4"
-OPTION_KEYS = {"api_base", "timeout", "retries", "max_retry_wait"}
+OPTION_KEYS = {"api_base", "timeout", "retries", "max_retry_wait", "sqlite_version"}
 
 
 def _is_loopback(url: str) -> bool:

@@ -95,17 +95,22 @@ class DatabaseOperations(RemoteOperations):
 
     def get_db_converters(self, expression):
         converters = super().get_db_converters(expression)
-        if expression.output_field.get_internal_type() in _INTEGER_TYPES:
-            converters.append(self.convert_exact_integer)
+        internal_type = expression.output_field.get_internal_type()
+        if internal_type in _INTEGER_TYPES or internal_type == "DecimalField":
+            # First: the stock DecimalField converter would quantize the rounded number.
+            converters.insert(0, self.convert_exact_integer)
         return converters
 
     def convert_exact_integer(self, value, expression, connection):
-        """D1's JSON rounds integers beyond 2**53; refuse instead of returning a wrong value."""
+        """D1's JSON rounds integers beyond 2**53; refuse instead of returning a wrong value.
+
+        SQLite stores a whole-number Decimal as an INTEGER too, so DecimalFields are checked.
+        """
         if type(value) is int and not -JS_SAFE_INT <= value <= JS_SAFE_INT:
             raise DataError(
                 f"D1 returned the integer {value}, beyond 2**53: its JSON API rounds such values, "
-                "so the stored number cannot be read exactly. Store it in a CharField or "
-                "DecimalField."
+                "so the stored number cannot be read exactly. Store such numbers as text "
+                "(a CharField)."
             )
         return value
 

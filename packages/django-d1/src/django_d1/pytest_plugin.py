@@ -12,6 +12,7 @@ Import-cheap: no Django, no httpx until a fixture runs.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import uuid
 from collections.abc import Iterator
@@ -38,12 +39,16 @@ class D1Endpoint:
 
     def settings(self, database_id: str | None = None, **extra: Any) -> dict[str, Any]:
         """A DATABASES entry for this endpoint."""
+        options: dict[str, Any] = {"api_base": self.api_base}
+        if self.local:
+            # The local server runs on this interpreter's SQLite, which may be older than D1's.
+            options["sqlite_version"] = sqlite3.sqlite_version
         return {
             "ENGINE": "django_d1",
             "CLOUDFLARE_ACCOUNT_ID": self.account_id,
             "CLOUDFLARE_DATABASE_ID": database_id or self.database_id,
             "CLOUDFLARE_TOKEN": self.token,
-            "OPTIONS": {"api_base": self.api_base, **extra.pop("OPTIONS", {})},
+            "OPTIONS": {**options, **extra.pop("OPTIONS", {})},
             **extra,
         }
 

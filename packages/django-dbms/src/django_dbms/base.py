@@ -88,11 +88,11 @@ class DatabaseWrapper(RemoteSQLiteDatabaseWrapper):
         self.configured_id  # noqa: B018 - validates the path
         _check_id(self.database_id)
         options = dict(s.get("OPTIONS") or {})
-        unknown = set(options) - {"timeout", "connect_timeout"}
+        unknown = set(options) - {"timeout", "connect_timeout", "sqlite_version"}
         if unknown:
             raise ImproperlyConfigured(
                 f"Unknown django_dbms OPTIONS: {', '.join(sorted(unknown))} "
-                "(supported: timeout, connect_timeout)"
+                "(supported: timeout, connect_timeout, sqlite_version)"
             )
         return {
             "endpoint": self.endpoint,

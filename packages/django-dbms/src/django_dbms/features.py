@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django
 from django.utils.functional import cached_property
 from django_backend_core.remote_sqlite.features import DatabaseFeatures as RemoteFeatures
 
@@ -34,6 +35,15 @@ class DatabaseFeatures(RemoteFeatures):
             "model_fields.test_integerfield.BigIntegerFieldTests.test_documented_range",
             "model_fields.test_integerfield.PositiveBigIntegerFieldTests.test_documented_range",
         }
+        if django.VERSION >= (6, 1):
+            skips[
+                "The test runs showmigrations in a subprocess: a second session, which waits "
+                "for this test's open transaction (one lock per Durable Object) until it times "
+                "out."
+            ] = {
+                "migrations.test_loader.LoaderTests"
+                ".test_loading_order_does_not_create_circular_dependency",
+            }
         return skips
 
     @cached_property
@@ -127,4 +137,17 @@ class DatabaseFeatures(RemoteFeatures):
                 "model_fields.test_jsonfield.TestQuerying.test_key_regex",
             }
         )
+        if django.VERSION >= (6, 1):
+            failures.update(
+                {
+                    # Django 6.1's in_bulk() batches by ops.bulk_batch_size(): 500 integer keys
+                    # per query (they travel as literals), 4 queries where the test expects
+                    # 2000 / max_query_params = 20.
+                    "lookup.tests.LookupTests.test_in_bulk_lots_of_ids",
+                    # 9999999999999999 is beyond 2**53: the reply's JavaScript number rounds it.
+                    "model_fields.test_decimalfield.DecimalFieldTests.test_large_integer_precision",
+                    "model_fields.test_decimalfield.DecimalFieldTests"
+                    ".test_large_integer_precision_aggregation",
+                }
+            )
         return failures

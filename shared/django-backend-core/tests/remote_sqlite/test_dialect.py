@@ -84,6 +84,23 @@ assert row.pw == 4.0 and row.ce == 2 and abs(row.co - 0.6420926159343306) < 1e-1
 assert row.pwr == 8.0 and 0 <= row.rnd < 1
 agg = Event.objects.aggregate(sd=StdDev("n"), var=Variance("n", sample=True))
 assert agg == {"sd": 1.0, "var": 2.0}, agg
+from django.db.models import Q
+agg = Event.objects.aggregate(sd=StdDev("n", filter=Q(name="xy")), every=StdDev("n", filter=Q()))
+assert agg == {"sd": 0.0, "every": 1.0}, agg
+if django.VERSION >= (6, 0):
+    # Aggregates the stock backend computes in Python (BIT_*) or with STRING_AGG (3.44+).
+    from django.db.models import BitAnd, BitOr, BitXor, StringAgg
+    agg = Event.objects.aggregate(a=BitAnd("n"), o=BitOr("n"), x=BitXor("n"),
+                                  f=BitOr("n", filter=Q(name="abc")), none=BitAnd("n", filter=Q(pk=0)),
+                                  s=StringAgg("name", Value(";")))
+    assert agg == {"a": 0, "o": 6, "x": 6, "f": 2, "none": None, "s": "abc;xy"}, agg
+    assert connection.features.supports_aggregate_order_by_clause
+    from django.db import connections
+    connections.settings["old"] = connections.configure_settings(
+        {"default": connections.settings["default"],
+         "old": {**connections.settings["default"], "OPTIONS": {"sqlite_version": "3.40.1"}}})["old"]
+    assert connections["old"].get_database_version() == (3, 40, 1)
+    assert not connections["old"].features.supports_aggregate_order_by_clause
 assert qs.filter(at__date=local.date()).count() == 1
 assert qs.filter(at__hour=18).count() == 1
 assert list(Event.objects.dates("at", "month")) == [dt.date(2015, 6, 1), dt.date(2016, 1, 1)]

@@ -173,3 +173,38 @@ def test_let_binds_parameters_once():
     sql, params = S.let("{v} || {v}", v=("lower(%s)", ("X",)))
     assert params == ("X",)
     assert sql.count("%s") == 1
+
+
+BIT_CASES = [
+    [5, 3, 9],
+    [-1, 6],
+    [-(2**63), 2**63 - 1, 12345],
+    [-8, -3, 7, None],
+    [0],
+    [None, None],
+    [],
+    [2**62 + 1, 2**40, -(2**50) - 7],
+]
+
+
+@pytest.mark.parametrize("values", BIT_CASES)
+@pytest.mark.parametrize(
+    "function,op", [("BIT_AND", "__and__"), ("BIT_OR", "__or__"), ("BIT_XOR", "__xor__")]
+)
+def test_bit_aggregate_matches_python(db, function, op, values):
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS bits (v INTEGER)")
+    db.execute("DELETE FROM bits")
+    db.executemany("INSERT INTO bits VALUES (?)", [(v,) for v in values])
+    sql, params = S.bit_aggregate(function, ('"v"', ()))
+    assert params == ()
+    got = db.execute(f"SELECT {sql} FROM bits").fetchone()[0]
+    present = [v for v in values if v is not None]
+    expected = None
+    for v in present:
+        expected = v if expected is None else getattr(expected, op)(v)
+    assert got == expected
+
+
+def test_bit_aggregate_repeats_parameters_per_use():
+    sql, params = S.bit_aggregate("BIT_OR", ("(%s + 1)", (4,)))
+    assert sql.count("%s") == len(params) == 64

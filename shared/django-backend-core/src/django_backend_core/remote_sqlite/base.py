@@ -12,9 +12,11 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 from django.utils.asyncio import async_unsafe
+from django.utils.functional import cached_property
 
 from .. import dbapi as Database
 from ..params import translate
@@ -154,7 +156,29 @@ class RemoteSQLiteDatabaseWrapper(SQLiteDatabaseWrapper):
         return {"OPTIONS": dict(self.settings_dict.get("OPTIONS") or {})}
 
     def get_database_version(self):
-        return self.sqlite_version
+        return self.server_sqlite_version
+
+    @cached_property
+    def server_sqlite_version(self) -> tuple[int, ...]:
+        """``OPTIONS["sqlite_version"]`` if set, else the store's :attr:`sqlite_version`.
+
+        The servers refuse ``sqlite_version()``, so the version is declared, not asked. A local
+        server runs the SQLite its Python links (Debian 12: 3.40), which may be older than the
+        store's; declaring it keeps features such as ORDER BY inside aggregates (3.44) honest.
+        """
+        raw = (self.settings_dict.get("OPTIONS") or {}).get("sqlite_version")
+        if raw is None:
+            return tuple(self.sqlite_version)
+        parts = raw.split(".") if isinstance(raw, str) else list(raw)
+        try:
+            version = tuple(int(p) for p in parts)
+        except (TypeError, ValueError):
+            version = ()
+        if not 2 <= len(version) <= 3 or version[0] != 3:
+            raise ImproperlyConfigured(
+                f'OPTIONS["sqlite_version"] must look like "3.45.0", not {raw!r}.'
+            )
+        return version
 
     @async_unsafe
     def get_new_connection(self, conn_params):

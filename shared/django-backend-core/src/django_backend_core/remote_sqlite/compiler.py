@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import FullResultSet
 from django.db import DatabaseError, NotSupportedError
 from django.db.models import aggregates, functions
 from django.db.models.expressions import Combinable, DurationExpression, SQLiteNumericMixin
@@ -96,13 +97,7 @@ def _uuid4(node, comp, conn):
 @handles(aggregates.StdDev, aggregates.Variance)
 def _variance(node, comp, conn):
     conn.ops.check_expression_support(node)
-    (source,) = node.get_source_expressions()[:1]
-    x_sql, x_params = comp.compile(source)
-    x_params = tuple(x_params)
-    if node.filter is not None:
-        f_sql, f_params = comp.compile(node.filter)
-        x_sql = f"CASE WHEN {f_sql} THEN {x_sql} ELSE NULL END"
-        x_params = (*f_params, *x_params)
+    x_sql, x_params = _aggregated_value(node, comp)
     x = f"(({x_sql}) * 1.0)"
     sample = node.function.endswith("_SAMP")
     denominator = "NULLIF(COUNT({x}) - 1, 0)" if sample else "COUNT({x})"
@@ -110,6 +105,43 @@ def _variance(node, comp, conn):
     template = f"sqrt({var})" if node.function.startswith("STDDEV") else var
     parts = template.split("{x}")
     return x.join(parts), x_params * (len(parts) - 1)
+
+
+def _aggregated_value(node: Any, comp: Any) -> S.SqlParams:
+    """The aggregate's argument, with its FILTER folded in as CASE WHEN (NULLs are skipped)."""
+    (source,) = node.get_source_expressions()[:1]
+    x_sql, x_params = comp.compile(source)
+    x_params = tuple(x_params)
+    if node.filter is not None:
+        # Django >= 6.0 wraps the condition in AggregateFilter (" FILTER (WHERE ...)").
+        condition = getattr(node.filter, "condition", node.filter)
+        try:
+            f_sql, f_params = comp.compile(condition)
+        except FullResultSet:  # filter=Q(): every row
+            return x_sql, x_params
+        x_sql = f"CASE WHEN {f_sql} THEN {x_sql} ELSE NULL END"
+        x_params = (*f_params, *x_params)
+    return x_sql, x_params
+
+
+@handles(
+    getattr(aggregates, "BitAnd", None),
+    getattr(aggregates, "BitOr", None),
+    getattr(aggregates, "BitXor", None),
+)
+def _bit_aggregate(node, comp, conn):
+    # Django >= 6.0: the stock backend registers Python aggregates for BIT_AND/OR/XOR.
+    conn.ops.check_expression_support(node)
+    return S.bit_aggregate(node.function, _aggregated_value(node, comp))
+
+
+@handles(getattr(aggregates, "StringAgg", None))
+def _string_agg(node, comp, conn):
+    # Django >= 6.0 writes STRING_AGG (SQLite >= 3.44); GROUP_CONCAT(x, sep) is the same
+    # aggregate on every SQLite (ORDER BY inside it still needs 3.44).
+    if node.distinct:
+        return node.as_sqlite(comp, conn)  # Django's one-argument GROUP_CONCAT(DISTINCT x)
+    return node.as_sql(comp, conn, function="GROUP_CONCAT")
 
 
 @handles(getattr(aggregates, "AnyValue", None))

@@ -12,10 +12,14 @@ class DatabaseFeatures(SQLiteFeatures):
     supports_uuid7_function_shift = False
     # Regex lookups need a REGEXP function the server does not have (NotSupportedError).
     supports_regex_backreferencing = False
-    # The server's SQLite is new enough for these (D1 and Durable Objects run 3.4x).
-    supports_aggregate_order_by_clause = True
+
     can_clone_databases = False
     test_db_allows_multiple_connections = True
+
+    @property
+    def supports_aggregate_order_by_clause(self) -> bool:
+        # The server's SQLite, not this process's (stock: sqlite3.sqlite_version_info).
+        return self.connection.get_database_version() >= (3, 44)
 
     @property
     def max_query_params(self):

@@ -19,9 +19,6 @@ UNSUPPORTED_FUNCTIONS = {
     "SHA256": "compute the hash in Python (hashlib) and store it in a field",
     "SHA384": "compute the hash in Python (hashlib) and store it in a field",
     "SHA512": "compute the hash in Python (hashlib) and store it in a field",
-    "BitAnd": "aggregate in Python over the values",
-    "BitOr": "aggregate in Python over the values",
-    "BitXor": "aggregate in Python over the values",
 }
 
 

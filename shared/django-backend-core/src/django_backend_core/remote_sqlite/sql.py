@@ -406,3 +406,24 @@ def reverse(text: SqlParams) -> SqlParams:
         "WHERE i > 0) SELECT o FROM __r WHERE i = 0)",
         tuple(params),
     )
+
+
+# --- aggregates ---------------------------------------------------------------------------------
+
+#: One bit of a BIT_AND/BIT_OR/BIT_XOR aggregate with SQLite's own aggregates: the bit is set in
+#: every row (MIN), in any row (MAX), or in an odd number of rows (SUM & 1).
+_BIT_TERMS = {
+    "BIT_AND": "MIN(({x} >> {b}) & 1)",
+    "BIT_OR": "MAX(({x} >> {b}) & 1)",
+    "BIT_XOR": "(SUM(({x} >> {b}) & 1) & 1)",
+}
+
+
+def bit_aggregate(function: str, value: SqlParams) -> SqlParams:
+    """BIT_AND/BIT_OR/BIT_XOR over 64-bit integers, one bit at a time (Django's sqlite3 backend
+    registers Python aggregates for these). NULLs are ignored; no rows give NULL. ``|`` puts
+    the bits together without overflow (bit 63 is the sign, as in SQLite's integers)."""
+    sql, params = value
+    term = _BIT_TERMS[function]
+    parts = [f"({term.format(x=sql, b=b)} << {b})" for b in range(64)]
+    return "(" + " | ".join(parts) + ")", tuple(params) * 64
