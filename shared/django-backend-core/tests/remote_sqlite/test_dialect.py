@@ -101,6 +101,17 @@ if django.VERSION >= (6, 0):
          "old": {**connections.settings["default"], "OPTIONS": {"sqlite_version": "3.40.1"}}})["old"]
     assert connections["old"].get_database_version() == (3, 40, 1)
     assert not connections["old"].features.supports_aggregate_order_by_clause
+    from django.core.exceptions import ImproperlyConfigured
+    for bad in ("latest", "4.0", "3"):
+        connections.settings["bad"] = {**connections.settings["default"],
+                                       "OPTIONS": {"sqlite_version": bad}}
+        try:
+            connections["bad"].get_database_version()
+        except ImproperlyConfigured as exc:
+            assert "sqlite_version" in str(exc), exc
+        else:
+            raise AssertionError(f"sqlite_version={bad!r} accepted")
+        del connections["bad"]
 assert qs.filter(at__date=local.date()).count() == 1
 assert qs.filter(at__hour=18).count() == 1
 assert list(Event.objects.dates("at", "month")) == [dt.date(2015, 6, 1), dt.date(2016, 1, 1)]
