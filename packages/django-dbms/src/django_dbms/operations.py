@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import CompositePrimaryKey
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
 from .compiler import integer_kind
@@ -34,9 +35,13 @@ class DatabaseOperations(RemoteOperations):
         """sqlite3's 500 for one field (delete batches: integer keys travel as literals, and
         the transport writes arguments past 100 as exact literals); rows of several fields
         stay within 100 bound arguments so statements stay far from the 100 KB limit."""
-        if len(fields) == 1:
+        if not fields:
+            return len(objs)
+        if len(fields) == 1 and not isinstance(fields[0], CompositePrimaryKey):
             return 500
-        return max(1, self.connection.features.max_query_params // max(len(fields), 1))
+        # A composite primary key binds one argument per column.
+        width = sum(len(f.fields) if isinstance(f, CompositePrimaryKey) else 1 for f in fields)
+        return max(1, self.connection.features.max_query_params // width)
 
     def _returning(self, fields):
         """RETURNING with 64-bit integer columns as text (a JS double would round them)."""
