@@ -109,14 +109,6 @@ class DatabaseFeatures(RemoteFeatures):
                 # Python sqlite3 module to pretend otherwise.
                 "backends.sqlite.test_features.FeaturesTests.test_supports_json_field_operational_error",
                 "backends.sqlite.tests.Tests.test_check_database_version_supported",
-                # sqlite3 batches 999 parameters (6.1: the connection's setlimit() value); a
-                # Durable Object binds 100.
-                "backends.sqlite.test_operations.SQLiteOperationsTests."
-                + (
-                    "test_bulk_batch_size_respects_variable_limit"
-                    if django.VERSION >= (6, 1)
-                    else "test_bulk_batch_size"
-                ),
                 # Foreign keys cannot be switched off on a Durable Object
                 # (disable_constraint_checking() is a documented no-op returning True).
                 "backends.sqlite.tests.SchemaTests.test_constraint_checks_disabled_atomic_allowed",
@@ -160,6 +152,8 @@ class DatabaseFeatures(RemoteFeatures):
                     ".test_bulk_batch_size_limited",
                     # These call setlimit()/getlimit() on Python's sqlite3 connection; the
                     # Durable Object's limits are fixed (100 arguments per statement).
+                    "backends.sqlite.test_operations.SQLiteOperationsTests"
+                    ".test_bulk_batch_size_respects_variable_limit",
                     "backends.sqlite.test_features.FeaturesTests"
                     ".test_max_query_params_respects_variable_limit",
                     "backends.sqlite.tests.LastExecutedQueryTest"
