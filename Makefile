@@ -7,9 +7,11 @@ SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
-# Python 3.12 runs the workspace (Django 6.1); 3.11 runs the Django 5.2 LTS leg.
+# Python 3.12 runs the workspace (Django 6.1); 3.11 runs the Django 5.2 LTS leg; 3.13 runs the
+# package tests once more on the newest Python (Django 6.1).
 PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
 PYTHON311 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python3.11) $(shell command -v python3.11 2>/dev/null))
+PYTHON313 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 BOOTSTRAP_PYTHON ?= $(shell command -v python3)
 
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(ROOT)/.tools/bin/uv)
@@ -18,6 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 VENV := $(ROOT)/.venv
 VENV311 := $(ROOT)/.venv-py311
+VENV313 := $(ROOT)/.venv-py313
 PY := $(VENV)/bin/python
 PY311 := $(VENV311)/bin/python
 
@@ -38,7 +41,7 @@ SET ?= smoke
 # targets are stated on the LTS, so their reports are made with DJANGO=5.2.19.
 DJANGO ?= 6.1.3
 
-.PHONY: help setup setup-py311 lint test test-core test-packages test-pkg test-py311 \
+.PHONY: help setup setup-py311 setup-py313 lint test test-core test-packages test-pkg test-py311 test-py313 \
         conformance conformance-smoke conformance-smoke-newest bench build wheel-check docs demo demo-test clean
 
 help:
@@ -58,8 +61,14 @@ $(VENV311)/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml)
 	UV_PROJECT_ENVIRONMENT=$(VENV311) $(UV) sync --locked --all-packages --all-extras --python $(PYTHON311)
 	@touch $@
 
+$(VENV313)/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml) shared/django-backend-core/pyproject.toml | $(UV)
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13"; exit 1; }
+	UV_PROJECT_ENVIRONMENT=$(VENV313) $(UV) sync --locked --all-packages --all-extras --python $(PYTHON313)
+	@touch $@
+
 setup: $(VENV)/.synced
 setup-py311: $(VENV311)/.synced
+setup-py313: $(VENV313)/.synced
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -86,6 +95,14 @@ test-py311: setup-py311
 	$(PY311) -c "import django, sys; assert sys.version_info[:2] == (3, 11) and django.VERSION[:2] == (5, 2), (sys.version, django.__version__)"
 	@for t in $(PY311_PACKAGES); do \
 	  echo "== $$t (Python 3.11)"; $(PY311) -m pytest -q $$t || exit 1; \
+	done
+
+# Every package's tests and the core's on Python 3.13 (Django 6.1 from uv.lock).
+test-py313: setup-py313
+	$(VENV313)/bin/python -c "import django, sys; assert sys.version_info[:2] == (3, 13) and django.VERSION[:2] == (6, 1), (sys.version, django.__version__)"
+	$(VENV313)/bin/python -m pytest -q shared/django-backend-core/tests
+	@for p in $(PACKAGES); do \
+	  echo "== $$p (Python 3.13)"; $(VENV313)/bin/python -m pytest -q packages/$$p/tests || exit 1; \
 	done
 
 conformance: setup
@@ -125,7 +142,7 @@ demo: setup
 demo-test: setup
 	$(PY) tests-integration/demo/run.py --test $(if $(BACKEND),--backend $(BACKEND))
 
-test: lint test-core test-packages test-integration-units test-py311 wheel-check docs conformance-smoke conformance-smoke-newest
+test: lint test-core test-packages test-integration-units test-py311 test-py313 wheel-check docs conformance-smoke conformance-smoke-newest
 	@echo "make test: all green"
 
 clean:
