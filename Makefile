@@ -29,7 +29,7 @@ PACKAGES := $(notdir $(wildcard packages/*))
 CONFORMANCE_BACKENDS ?= sqlite3 dbms jsonlines_git d1 prisma
 # The suites that also run on Python 3.11 + Django 5.2, each in its own pytest process (each
 # package configures Django settings for its tests).
-PY311_PACKAGES ?= shared/django-backend-core/tests packages/django-dbms/tests packages/django-jsonlines-git/tests
+PY311_PACKAGES ?= shared/django-backend-core/tests $(foreach p,$(PACKAGES),packages/$(p)/tests)
 SMOKE_DJANGO ?= 5.2.19
 # The smoke set on the newest supported Django too, for the backends where it takes about two
 # minutes (dbms covers the remote-SQLite dialect that d1 shares; d1 and prisma: `make
