@@ -571,3 +571,31 @@ def test_cqlengine_statements_prepared_once(env, city):
     spent = m.since(before)
     assert (spent["requests"], spent["statements"]) == (12, 12), spent
     assert {p.people for p in workload()} == {2}
+
+
+def test_open_clusters_are_shut_down_before_executors_stop_at_exit(env):
+    """The driver's own atexit hook runs after concurrent.futures has stopped its executors
+    (its scheduler thread then fails at exit); ours is a threading exit hook registered after
+    concurrent.futures', so it runs first (they run in reverse order)."""
+    from concurrent.futures import thread as futures_thread
+
+    from django.db import connections
+    from django_astra import connection as astra_connection
+
+    w = connections["cassandra"]
+    w.ensure_connection()
+    cluster = w.connection.cluster
+    assert cluster in astra_connection._OPEN_CLUSTERS
+    # partial(func) up to Python 3.12, lambda: func() in its closure from 3.13.
+    hooks = [
+        getattr(h, "func", None)
+        or next((c.cell_contents for c in h.__closure__ or () if callable(c.cell_contents)), h)
+        for h in threading._threading_atexits
+    ]
+    ours = hooks.index(astra_connection._shutdown_open_clusters)
+    assert ours > hooks.index(futures_thread._python_exit)
+    astra_connection._shutdown_open_clusters()
+    assert cluster.is_shutdown
+    w.close()
+    w.ensure_connection()
+    assert w.is_usable()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,6 +31,40 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 PREPARED_CACHE_SIZE = 512
 
 _LEGACY_PROFILE_KEYS = ("load_balancing_policy", "retry_policy", "default_retry_policy")
+
+#: Clusters not shut down yet, for the exit hook below.
+_OPEN_CLUSTERS: weakref.WeakSet[Cluster] = weakref.WeakSet()
+_exit_hook = threading.Lock()
+_exit_hook_registered = False
+
+
+def _shutdown_open_clusters() -> None:
+    """Shut down clusters still open at interpreter exit (Django never closes connections then).
+
+    The driver's own ``atexit`` hook runs after ``concurrent.futures`` has stopped its
+    executors, so its scheduler thread fails with "cannot schedule new futures after
+    shutdown". Registered like ``concurrent.futures`` (and after it), this runs first.
+    """
+    for cluster in list(_OPEN_CLUSTERS):
+        try:
+            cluster.shutdown()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+def _track(cluster: Cluster) -> None:
+    global _exit_hook_registered
+    _OPEN_CLUSTERS.add(cluster)
+    with _exit_hook:
+        if _exit_hook_registered:
+            return
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            try:
+                register(_shutdown_open_clusters)
+            except RuntimeError:  # the interpreter is already shutting down
+                return
+        _exit_hook_registered = True
 
 
 def _consistency(value: Any, default: int) -> int:
@@ -88,6 +123,7 @@ class CassandraConnection:
         }
         try:
             self.cluster = Cluster(**cluster_kwargs)
+            _track(self.cluster)
             self.session = self.cluster.connect()
         except Exception as e:  # noqa: BLE001 - mapped to OperationalError & co
             try:
