@@ -94,7 +94,7 @@ def scenario_types():
         uid=uuid.UUID("12345678-1234-5678-1234-567812345678"),
         data={"a": [1, 2.5, None, True], "ü": "x"},
         blob=b"\x00\xff\x10binary",
-        big=2**53,
+        big=2**53 - 1,  # Number.MAX_SAFE_INTEGER: the largest exact JSON integer
         ratio=0.1,
         took=dt.timedelta(days=2, microseconds=7),
         label="7",
@@ -121,22 +121,44 @@ def scenario_types():
         assert c.lastrowid == 2 and c.rowcount == 1
         c.execute("UPDATE d1t_author SET name = name || %s WHERE id = 1", ["!"])
         assert c.rowcount == 1 and c.lastrowid == 2  # untouched by the UPDATE
-    # Integers beyond 2**53 come back rounded by D1's JSON: refused instead of wrong.
-    Thing.objects.filter(pk=thing.pk).update(big=2**62 + 1)
-    try:
-        Thing.objects.get(pk=thing.pk)
-    except DataError as exc:
-        assert "2**53" in str(exc)
-    else:
-        raise AssertionError("expected DataError for an integer beyond 2**53")
+    # D1's JSON would round integers beyond 2**53 - 1: columns are read as text, exact.
+    from django.db.models import F
+
+    for big in (2**62 + 1, 2**53 + 1, -(2**63)):
+        Thing.objects.filter(pk=thing.pk).update(big=big)
+        assert Thing.objects.get(pk=thing.pk).big == big
+        assert Thing.objects.filter(big=big).values_list("big", flat=True).get() == big
+        # A computed value cannot be cast: refused instead of returned rounded.
+        try:
+            Thing.objects.annotate(n=F("big") + 0).values_list("n", flat=True).get(pk=thing.pk)
+        except DataError as exc:
+            assert "2**53" in str(exc)
+        else:
+            raise AssertionError(f"expected DataError for the computed integer {big}")
+    # RETURNING and foreign keys are exact too.
+    big_author = Author.objects.create(id=2**60 + 1, name="snowflake")
+    assert big_author.pk == 2**60 + 1
+    Thing.objects.filter(pk=thing.pk).update(big=None, author=big_author)
+    assert Thing.objects.values_list("author_id", flat=True).get(pk=thing.pk) == 2**60 + 1
+    assert Thing.objects.select_related("author").get(pk=thing.pk).author.name == "snowflake"
+    Thing.objects.filter(pk=thing.pk).update(author=a)
     # Also when the whole number sits in a DecimalField (SQLite stores it as an INTEGER).
-    Thing.objects.filter(pk=thing.pk).update(big=None, price=decimal.Decimal("9999999999999999"))
+    # Durations (microseconds) too; an aggregate is computed, so it is refused, not rounded.
+    # (Whole-number DecimalFields beyond 2**53: Django 6.1's test_large_integer_precision.)
+    from django.db.models import Max
+
+    long = dt.timedelta(days=365 * 1000, microseconds=1)  # > 2**53 microseconds
+    Thing.objects.filter(pk=thing.pk).update(big=2**62 + 1, took=long)
+    got = Thing.objects.get(pk=thing.pk)
+    assert got.took == long and got.big == 2**62 + 1, (got.took, got.big)
     try:
-        Thing.objects.values_list("price", flat=True).get(pk=thing.pk)
+        Thing.objects.aggregate(m=Max("big"))
     except DataError as exc:
         assert "2**53" in str(exc)
     else:
-        raise AssertionError("expected DataError for a decimal integer beyond 2**53")
+        raise AssertionError("expected DataError for an aggregate beyond 2**53")
+    Thing.objects.filter(pk=thing.pk).update(big=None, price=decimal.Decimal("1.5"))
+    assert Thing.objects.values_list("price", flat=True).get(pk=thing.pk) == decimal.Decimal("1.5")
     # More than 100 values in one statement: strings are inlined as literals.
     names = [f"n{i}'q" for i in range(250)]
     assert Author.objects.filter(name__in=names).count() == 0

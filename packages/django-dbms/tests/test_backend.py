@@ -345,14 +345,39 @@ def test_select_star_and_raw_querysets(m):
     assert len(row) == len(names) == 4 + 7  # book: 4 columns, author: 7
 
 
-def test_big_integers_write_exactly_and_empty_blobs_read_back(m):
+def test_big_integers_round_trip_exactly_and_empty_blobs_read_back(m):
     a = m.Author.objects.create(name="big", big=2**63 - 1, blob=b"")
     b = m.Author.objects.create(name="none", big=-(2**63), blob=None)
     with m.connection.cursor() as cur:
         cur.execute("SELECT CAST(big AS TEXT) FROM django_dbms_author ORDER BY id")
         assert cur.fetchall() == [(str(2**63 - 1),), (str(-(2**63)),)]  # stored exactly
-    # Reading a value past 2**53 goes through a JavaScript number (documented limit).
-    assert m.Author.objects.get(pk=a.pk).big == 9223372036854776000
+    # A JavaScript number would round these (9223372036854775807 to 9223372036854776000):
+    # columns are read as text, so they come back exact, in instances and values lists.
+    from django.db import DataError
+    from django.db.models import F, Max
+
+    assert m.Author.objects.get(pk=a.pk).big == 2**63 - 1
+    assert list(m.Author.objects.order_by("big").values_list("big", flat=True)) == [
+        -(2**63),
+        2**63 - 1,
+    ]  # ORDER BY still sorts numbers, not their text
+    assert list(m.Author.objects.order_by(F("big").desc()).values_list("id", flat=True)) == [
+        a.pk,
+        b.pk,
+    ]
+    assert m.Author.objects.filter(big=2**63 - 1).get().pk == a.pk
+    # A computed value cannot be cast: refused, never returned rounded.
+    with pytest.raises(DataError, match=r"9223372036854776000, beyond 2\*\*53 - 1"):
+        m.Author.objects.aggregate(top=Max("big"))
+    m.Author.objects.filter(pk=a.pk).update(big=2**53 + 1)  # a double reads it as 2**53
+    with pytest.raises(DataError, match="9007199254740992"):
+        m.Author.objects.filter(pk=a.pk).annotate(n=F("big") + 0).values_list("n", flat=True).get()
+    assert m.Author.objects.values_list("big", flat=True).get(pk=a.pk) == 2**53 + 1
+    # RETURNING sends integer columns as text too: a new 64-bit key comes back exact.
+    c = m.Author.objects.create(id=2**60 + 1, name="snowflake")
+    assert c.pk == 2**60 + 1
+    assert m.Author.objects.get(name="snowflake").pk == 2**60 + 1
+    m.Author.objects.filter(pk=c.pk).delete()
     assert bytes(m.Author.objects.get(pk=a.pk).blob) == b""
     assert m.Author.objects.get(pk=b.pk).blob is None
 
@@ -364,3 +389,34 @@ def test_deferred_foreign_key_failure_at_commit(m, rollback_works):
         with transaction.atomic():
             m.Book.objects.create(author_id=999999, title="orphan")
     assert m.Book.objects.count() == 0  # rolled back, and the connection reconnects
+
+
+def test_dbshell_prompt_runs_statements_over_the_socket(m, monkeypatch):
+    import io
+    import sys
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    m.Author.objects.create(name="zed")
+    out = io.StringIO()
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        io.StringIO(
+            "UPDATE django_dbms_author SET note = 'shell' WHERE name = 'zed';\n"
+            "SELECT name,\n note FROM django_dbms_author;\n.tables\nSELECT nope;\n.quit\n"
+        ),
+    )
+    monkeypatch.setattr(sys, "stdout", out)
+    call_command("dbshell")
+    text = out.getvalue()
+    assert "OK (1 rows changed)" in text
+    assert "zed  | shell" in text
+    assert "django_dbms_author" in text and "django_dbms_book" in text
+    assert "Error: no such column: nope" in text
+    assert m.Author.objects.get(name="zed").note == "shell"
+    with pytest.raises(CommandError, match="takes no program arguments"):
+        call_command("dbshell", "--", "-bail")
+    client = m.connection.client
+    assert client.banner().startswith("workers-dbms database at 127.0.0.1/")

@@ -20,7 +20,6 @@ from django_backend_core.transport import Result, Statement
 
 MAX_PARAMS = 100
 MAX_STATEMENT_BYTES = 100_000
-JS_SAFE_INT = 2**53
 
 
 def inline_int(value: Any) -> str | None:

@@ -9,6 +9,7 @@ from .expected import EXPECTED_FAILURES, SKIPS
 
 
 class DatabaseFeatures(RemoteFeatures):
+    store_name = "D1"
     # The REST API runs every request (or batch) as its own implicit transaction and refuses
     # BEGIN/SAVEPOINT: atomic() cannot roll back. django_d1.batch() is the all-or-nothing tool.
     supports_transactions = False

@@ -1,32 +1,18 @@
-"""Operations: D1's statement limits in bulk sizes, exact integers on read."""
+"""Operations: D1's statement limits in bulk sizes (exact integers: the core's ``integers.py``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from django.db import DataError
 from django_backend_core.remote_sqlite.operations import DatabaseOperations as RemoteOperations
 
-from .cursor import JS_SAFE_INT, MAX_PARAMS
+from .cursor import MAX_PARAMS
 
 #: Rows per compiled bulk INSERT (each becomes one batch request of <=100 KB statements).
 BULK_INSERT_ROWS = 5000
 #: Estimated bytes a bulk_update statement may take (D1 allows 100,000; estimates can be low).
 UPDATE_STATEMENT_BUDGET = 70_000
-
-_INTEGER_TYPES = {
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "DurationField",
-}
 
 
 class DatabaseOperations(RemoteOperations):
@@ -92,27 +78,6 @@ class DatabaseOperations(RemoteOperations):
                 break
             batch = max(1, min(batch - 1, batch * budget // max(worst, 1)))
         return batch
-
-    def get_db_converters(self, expression):
-        converters = super().get_db_converters(expression)
-        internal_type = expression.output_field.get_internal_type()
-        if internal_type in _INTEGER_TYPES or internal_type == "DecimalField":
-            # First: the stock DecimalField converter would quantize the rounded number.
-            converters.insert(0, self.convert_exact_integer)
-        return converters
-
-    def convert_exact_integer(self, value, expression, connection):
-        """D1's JSON rounds integers beyond 2**53; refuse instead of returning a wrong value.
-
-        SQLite stores a whole-number Decimal as an INTEGER too, so DecimalFields are checked.
-        """
-        if type(value) is int and not -JS_SAFE_INT <= value <= JS_SAFE_INT:
-            raise DataError(
-                f"D1 returned the integer {value}, beyond 2**53: its JSON API rounds such values, "
-                "so the stored number cannot be read exactly. Store such numbers as text "
-                "(a CharField)."
-            )
-        return value
 
 
 def _packable_update(fields: Any, objs: Any) -> bool:

@@ -1,19 +1,21 @@
-"""``dbshell``: a Durable Object has no command-line client."""
+"""``manage.py dbshell``: the core's in-process SQL prompt over the websocket.
+
+A Durable Object has no command-line client; the prompt runs statements through the
+connection (its socket, Access headers and error mapping).
+"""
 
 from __future__ import annotations
 
-from django.db.backends.base.client import BaseDatabaseClient
+from urllib.parse import urlsplit
+
+from django_backend_core.remote_sqlite.client import DatabaseClient as RemoteClient
 
 
-class DatabaseClient(BaseDatabaseClient):
-    executable_name = None
+class DatabaseClient(RemoteClient):
+    executable_name = "dbms"
+    prompt = "dbms"
 
-    @classmethod
-    def settings_to_cmd_args_env(cls, settings_dict, parameters):
-        raise NotImplementedError(
-            "workers-dbms has no shell client; use `manage.py shell` and connection.cursor(), "
-            "or the Worker's HTTP /query route."
-        )
-
-    def runshell(self, parameters):
-        self.settings_to_cmd_args_env(self.connection.settings_dict, parameters)
+    def banner(self) -> str:
+        url = urlsplit(str(self.connection.settings_dict.get("WORKERS_DBMS_ENDPOINT", "")))
+        # Host and path only: never a query string or user info.
+        return f"workers-dbms database at {url.hostname}{url.path}."

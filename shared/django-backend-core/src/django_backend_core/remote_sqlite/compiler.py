@@ -13,11 +13,15 @@ from typing import Any
 
 from django.core.exceptions import FullResultSet
 from django.db import DatabaseError, NotSupportedError
-from django.db.models import aggregates, functions
-from django.db.models.expressions import Combinable, DurationExpression, SQLiteNumericMixin
+from django.db.models import aggregates, expressions, functions
+from django.db.models.expressions import Col, Combinable, DurationExpression, SQLiteNumericMixin
 from django.db.models.sql import compiler
 
 from . import sql as S
+from .integers import as_text_sql, convert_exact_integer, int_text, integer_kind
+
+#: Composite primary keys' column pairs (Django >= 5.2).
+ColPairs = getattr(expressions, "ColPairs", None)
 
 Handler = Callable[[Any, Any, Any], S.SqlParams]
 HANDLERS: dict[type, Handler] = {}
@@ -232,11 +236,105 @@ class RemoteSQLiteCompilerMixin:
         return super().compile(node)  # type: ignore[misc]
 
 
-class SQLCompiler(RemoteSQLiteCompilerMixin, compiler.SQLCompiler):
+class ReturningIntegersMixin:
+    """RETURNING sends integer columns as text (``operations._returning``), which is exact:
+    turn it back into numbers instead of checking it for JavaScript rounding. Only these
+    compilers read RETURNING."""
+
+    def get_converters(self, expressions: Any) -> dict[int, Any]:
+        converters = super().get_converters(expressions)  # type: ignore[misc]
+        i = 0
+        for expression in expressions:
+            if ColPairs is not None and isinstance(expression, ColPairs):
+                i += len(expression)  # its columns went through this method recursively
+                continue
+            if expression and integer_kind(getattr(expression, "output_field", None)):
+                convs, expr = converters.get(i, ([], expression))
+                kept = [c for c in convs if c is not convert_exact_integer]
+                converters[i] = ([int_text, *kept], expr)
+            i += 1
+        return converters
+
+
+def is_outermost(query: Any) -> bool:
+    """Whether a query's SELECT list is what the client receives (not a subquery's, not a
+    part of a UNION whose columns the outer query reads by position)."""
+    return not (
+        getattr(query, "subquery", False)
+        or query.combinator
+        or getattr(query, "_remote_combined_part", False)
+    )
+
+
+class ExactIntegersMixin:
+    """The outermost SELECT reads integer columns as text (``CAST(col AS TEXT)``).
+
+    Replies are JSON built by JavaScript, whose numbers round integers beyond 2**53 - 1; text
+    keeps all 64 bits, and :func:`int_text` turns it back into a number. Only plain columns
+    are cast (other integer expressions keep the refusal of ``convert_exact_integer``), and
+    ORDER BY never refers to a cast column by position, so sorting stays numeric (GROUP BY
+    and DISTINCT group integers' text exactly as the integers)."""
+
+    _text_columns: dict[int, Any]
+
+    def get_select(self, *args: Any, **kwargs: Any):
+        select, klass_info, annotation_col_map = super().get_select(*args, **kwargs)  # type: ignore[misc]
+        self._text_columns = {}
+        if not is_outermost(self.query):  # type: ignore[attr-defined]
+            return select, klass_info, annotation_col_map
+        out = []
+        for col, (sql, params), alias in select:
+            if type(col) is Col and (kind := integer_kind(col.output_field)):
+                sql = as_text_sql(kind, sql)
+                self._text_columns[id(col)] = col
+            out.append((col, (sql, params), alias))
+        return out, klass_info, annotation_col_map
+
+    def _order_by_pairs(self):
+        text = getattr(self, "_text_columns", None)
+        for expr, is_ref in super()._order_by_pairs():  # type: ignore[misc]
+            ref = getattr(expr, "expression", None)
+            if text and isinstance(ref, compiler.PositionRef) and id(ref.source) in text:
+                expr = expr.copy()
+                expr.expression = ref.source  # the column itself, not its text
+                is_ref = False
+            yield expr, is_ref
+
+    def get_converters(self, expressions: Any) -> dict[int, Any]:
+        converters = super().get_converters(expressions)  # type: ignore[misc]
+        text = getattr(self, "_text_columns", None)
+        if not text:
+            return converters
+        i = 0
+        for expression in expressions:
+            if ColPairs is not None and isinstance(expression, ColPairs):
+                i += len(expression)
+                continue
+            if id(expression) in text and text[id(expression)] is expression:
+                convs, expr = converters.get(i, ([], expression))
+                kept = [c for c in convs if c is not convert_exact_integer]
+                converters[i] = ([int_text, *kept], expr)
+            i += 1
+        return converters
+
+    def get_combinator_sql(self, combinator, all):
+        parts = self.query.combined_queries  # type: ignore[attr-defined]
+        for part in parts:
+            part._remote_combined_part = True
+        try:
+            return super().get_combinator_sql(combinator, all)  # type: ignore[misc]
+        finally:
+            for part in parts:
+                part.__dict__.pop("_remote_combined_part", None)
+
+
+class SQLCompiler(ExactIntegersMixin, RemoteSQLiteCompilerMixin, compiler.SQLCompiler):
     pass
 
 
-class SQLInsertCompiler(RemoteSQLiteCompilerMixin, compiler.SQLInsertCompiler):
+class SQLInsertCompiler(
+    ReturningIntegersMixin, RemoteSQLiteCompilerMixin, compiler.SQLInsertCompiler
+):
     pass
 
 
@@ -244,7 +342,9 @@ class SQLDeleteCompiler(RemoteSQLiteCompilerMixin, compiler.SQLDeleteCompiler):
     pass
 
 
-class SQLUpdateCompiler(RemoteSQLiteCompilerMixin, compiler.SQLUpdateCompiler):
+class SQLUpdateCompiler(
+    ReturningIntegersMixin, RemoteSQLiteCompilerMixin, compiler.SQLUpdateCompiler
+):
     pass
 
 
@@ -255,6 +355,8 @@ class SQLAggregateCompiler(RemoteSQLiteCompilerMixin, compiler.SQLAggregateCompi
 __all__ = [
     "HANDLERS",
     "NotSupportedError",
+    "ExactIntegersMixin",
+    "ReturningIntegersMixin",
     "SQLAggregateCompiler",
     "SQLCompiler",
     "SQLDeleteCompiler",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db.backends.sqlite3.features import DatabaseFeatures as SQLiteFeatures
 from django.utils.functional import cached_property
 
+from . import expected
+
 
 class DatabaseFeatures(SQLiteFeatures):
     # No Python UDFs: UUID7 needs Python 3.14's uuid7() on the stock backend.
@@ -12,6 +14,9 @@ class DatabaseFeatures(SQLiteFeatures):
     supports_uuid7_function_shift = False
     # Regex lookups need a REGEXP function the server does not have (NotSupportedError).
     supports_regex_backreferencing = False
+
+    #: How the shared test-suite expectations name the store ("D1", "the Durable Object").
+    store_name = "the server"
 
     can_clone_databases = False
     test_db_allows_multiple_connections = True
@@ -30,9 +35,17 @@ class DatabaseFeatures(SQLiteFeatures):
         return True  # JSON1 is built into every server SQLite we target.
 
     @cached_property
+    def django_test_expected_failures(self):
+        failures = set(super().django_test_expected_failures)
+        failures.update(*expected.expected_failures(self.store_name).values())
+        return failures
+
+    @cached_property
     def django_test_skips(self):
         skips = dict(super().django_test_skips)
         skips.pop(
             "Only connections to in-memory SQLite databases are passed to the server thread.", None
         )
+        for reason, tests in expected.skips(self.store_name).items():
+            skips.setdefault(reason, set()).update(tests)
         return skips

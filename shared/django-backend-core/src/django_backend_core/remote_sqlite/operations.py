@@ -10,6 +10,7 @@ from django.db import NotSupportedError
 from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 
 from . import sql as S
+from .integers import as_text_sql, convert_exact_integer, integer_kind
 
 #: Django functions (by class name) that need Python code SQLite lacks, with what to do instead.
 UNSUPPORTED_FUNCTIONS = {
@@ -155,3 +156,30 @@ class DatabaseOperations(SQLiteOperations):
 
     def last_insert_id(self, cursor, table_name, pk_name):
         return cursor.lastrowid
+
+    # -- integers through JSON (see integers.py) ----------------------------------------------
+    def get_db_converters(self, expression):
+        """Integer-valued columns first check that the reply's number is exact (before the
+        stock DecimalField converter would quantize a rounded one)."""
+        converters = super().get_db_converters(expression)
+        if integer_kind(expression.output_field):
+            converters.insert(0, convert_exact_integer)
+        return converters
+
+    def _returning(self, fields):
+        """RETURNING with integer columns as text: new 64-bit keys come back exact."""
+        if not fields:
+            return "", ()
+        columns = []
+        for field in fields:
+            ref = f"{self.quote_name(field.model._meta.db_table)}.{self.quote_name(field.column)}"
+            if kind := integer_kind(field):
+                ref = as_text_sql(kind, ref)
+            columns.append(ref)
+        return "RETURNING " + ", ".join(columns), ()
+
+    def return_insert_columns(self, fields):  # Django < 6.0
+        return self._returning(fields)
+
+    def returning_columns(self, fields):  # Django >= 6.0
+        return self._returning(fields)
