@@ -236,24 +236,31 @@ class RemoteSQLiteCompilerMixin:
         return super().compile(node)  # type: ignore[misc]
 
 
+def _read_as_text(converters: dict[int, Any], expressions: Any, is_text: Any) -> dict[int, Any]:
+    """For the row positions whose values were sent as text (:func:`as_text_sql`): convert the
+    text back to numbers first, and drop the rounding check (text is exact)."""
+    i = 0
+    for expression in expressions:
+        if ColPairs is not None and isinstance(expression, ColPairs):
+            i += len(expression)  # its columns went through get_converters() recursively
+            continue
+        if expression and is_text(expression):
+            convs, expr = converters.get(i, ([], expression))
+            kept = [c for c in convs if c is not convert_exact_integer]
+            converters[i] = ([int_text, *kept], expr)
+        i += 1
+    return converters
+
+
 class ReturningIntegersMixin:
-    """RETURNING sends integer columns as text (``operations._returning``), which is exact:
-    turn it back into numbers instead of checking it for JavaScript rounding. Only these
+    """RETURNING sends integer columns as text (``operations._returning``). Only these
     compilers read RETURNING."""
 
     def get_converters(self, expressions: Any) -> dict[int, Any]:
         converters = super().get_converters(expressions)  # type: ignore[misc]
-        i = 0
-        for expression in expressions:
-            if ColPairs is not None and isinstance(expression, ColPairs):
-                i += len(expression)  # its columns went through this method recursively
-                continue
-            if expression and integer_kind(getattr(expression, "output_field", None)):
-                convs, expr = converters.get(i, ([], expression))
-                kept = [c for c in convs if c is not convert_exact_integer]
-                converters[i] = ([int_text, *kept], expr)
-            i += 1
-        return converters
+        return _read_as_text(
+            converters, expressions, lambda e: integer_kind(getattr(e, "output_field", None))
+        )
 
 
 def is_outermost(query: Any) -> bool:
@@ -305,17 +312,7 @@ class ExactIntegersMixin:
         text = getattr(self, "_text_columns", None)
         if not text:
             return converters
-        i = 0
-        for expression in expressions:
-            if ColPairs is not None and isinstance(expression, ColPairs):
-                i += len(expression)
-                continue
-            if id(expression) in text and text[id(expression)] is expression:
-                convs, expr = converters.get(i, ([], expression))
-                kept = [c for c in convs if c is not convert_exact_integer]
-                converters[i] = ([int_text, *kept], expr)
-            i += 1
-        return converters
+        return _read_as_text(converters, expressions, lambda e: text.get(id(e)) is e)
 
     def get_combinator_sql(self, combinator, all):
         parts = self.query.combined_queries  # type: ignore[attr-defined]
