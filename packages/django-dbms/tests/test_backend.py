@@ -369,6 +369,14 @@ def test_big_integers_round_trip_exactly_and_empty_blobs_read_back(m):
     # A computed value cannot be cast: refused, never returned rounded.
     with pytest.raises(DataError, match=r"9223372036854776000, beyond 2\*\*53 - 1"):
         m.Author.objects.aggregate(top=Max("big"))
+    # A window filter selects from a subquery, where nothing is cast: refused too.
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    ranked = m.Author.objects.annotate(rn=Window(RowNumber(), order_by="big")).filter(rn=2)
+    with pytest.raises(DataError, match="beyond 2"):
+        list(ranked.values_list("big", flat=True))
+    assert list(ranked.values_list("name", flat=True)) == ["big"]
     m.Author.objects.filter(pk=a.pk).update(big=2**53 + 1)  # a double reads it as 2**53
     with pytest.raises(DataError, match="9007199254740992"):
         m.Author.objects.filter(pk=a.pk).annotate(n=F("big") + 0).values_list("n", flat=True).get()

@@ -280,14 +280,15 @@ class ExactIntegersMixin:
     keeps all 64 bits, and :func:`int_text` turns it back into a number. Only plain columns
     are cast (other integer expressions keep the refusal of ``convert_exact_integer``), and
     ORDER BY never refers to a cast column by position, so sorting stays numeric (GROUP BY
-    and DISTINCT group integers' text exactly as the integers)."""
+    and DISTINCT group integers' text exactly as the integers). Subqueries, UNION parts and
+    window filters (``SELECT * FROM (...) qualify``) are not cast."""
 
     _text_columns: dict[int, Any]
 
     def get_select(self, *args: Any, **kwargs: Any):
         select, klass_info, annotation_col_map = super().get_select(*args, **kwargs)  # type: ignore[misc]
         self._text_columns = {}
-        if not is_outermost(self.query):  # type: ignore[attr-defined]
+        if getattr(self, "_in_qualify", False) or not is_outermost(self.query):  # type: ignore[attr-defined]
             return select, klass_info, annotation_col_map
         out = []
         for col, (sql, params), alias in select:
@@ -313,6 +314,16 @@ class ExactIntegersMixin:
         if not text:
             return converters
         return _read_as_text(converters, expressions, lambda e: text.get(id(e)) is e)
+
+    def get_qualify_sql(self):
+        """Window filters select ``* FROM (inner subquery)``: nothing is cast there, so the
+        values keep the rounding check."""
+        self._in_qualify = True
+        try:
+            return super().get_qualify_sql()  # type: ignore[misc]
+        finally:
+            self._in_qualify = False
+            self._text_columns = {}
 
     def get_combinator_sql(self, combinator, all):
         parts = self.query.combined_queries  # type: ignore[attr-defined]
