@@ -416,7 +416,7 @@ def scenario_test_safety():
 
 
 def scenario_dbshell():
-    from django_d1.client import repl
+    from django_backend_core.remote_sqlite.client import repl
 
     setup_schema()
     out = io.StringIO()

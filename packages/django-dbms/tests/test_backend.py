@@ -428,3 +428,19 @@ def test_dbshell_prompt_runs_statements_over_the_socket(m, monkeypatch):
         call_command("dbshell", "--", "-bail")
     client = m.connection.client
     assert client.banner().startswith("workers-dbms database at 127.0.0.1/")
+
+
+def test_ordering_by_a_selected_integer_column_sorts_numbers_not_text(m):
+    # values() selects the column and Django then orders by its position ("ORDER BY 1"), which
+    # would sort the CAST(... AS TEXT) that carries it exactly: -5, 10, 4611686018427387904, 9.
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    for i, value in enumerate([9, 10, -5, 2**62]):
+        m.Author.objects.create(name=f"o{i}", big=value)
+    numeric = [-5, 9, 10, 2**62]
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(m.Author.objects.values_list("big", flat=True).order_by(F("big"))) == numeric
+        assert [r["big"] for r in m.Author.objects.values("big").order_by("big")] == numeric
+    assert all("ORDER BY 1" not in q["sql"] for q in ctx.captured_queries), ctx.captured_queries

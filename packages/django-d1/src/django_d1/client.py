@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django_backend_core.remote_sqlite.client import DatabaseClient as RemoteClient
-from django_backend_core.remote_sqlite.client import repl  # noqa: F401 - tests drive it
 
 
 class DatabaseClient(RemoteClient):
